@@ -1,0 +1,3 @@
+from .vision_transformer import DistilledVisionTransformer, VisionTransformer
+
+__all__ = ['VisionTransformer', 'DistilledVisionTransformer']

@@ -1,0 +1,3 @@
+from .image import ImageClassifier
+
+__all__ = ['ImageClassifier']

@@ -1,0 +1,26 @@
+"""Make mmdeit's registries the default scope."""
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import every mmdeit module that registers something and, optionally,
+    make ``mmdeit`` the default registry scope."""
+    import mmdeit.datasets  # noqa: F401
+    import mmdeit.engine  # noqa: F401
+    import mmdeit.evaluation  # noqa: F401
+    import mmdeit.models  # noqa: F401
+
+    if not init_default_scope:
+        return
+    current = DefaultScope.get_current_instance()
+    if current is None or not DefaultScope.check_instance_created('mmdeit'):
+        if current is not None and current.scope_name != 'mmdeit':
+            warnings.warn(f'The current default scope "{current.scope_name}" '
+                          'is not "mmdeit"; creating a new "mmdeit" scope.')
+            name = f'mmdeit-{datetime.datetime.now()}'
+        else:
+            name = 'mmdeit'
+        DefaultScope.get_instance(name, scope_name='mmdeit')
