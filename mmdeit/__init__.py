@@ -1,4 +1,5 @@
 """mmdeit: DeiT, the data-efficient image transformers, on mmengine."""
+from .apis import get_model, list_models
 from .version import __version__
 
-__all__ = ['__version__']
+__all__ = ['__version__', 'get_model', 'list_models']

@@ -1,0 +1,5 @@
+from .model_zoo import (build_model_from_config, config_root, get_model,
+                        list_models, load_config, model_info)
+
+__all__ = ['get_model', 'list_models', 'model_info', 'load_config',
+           'build_model_from_config', 'config_root']

@@ -60,6 +60,20 @@ class ImageClassifier(BaseModel):
                 f'model.head.num_classes ({head_classes}) disagrees with '
                 f'model.data_preprocessor.num_classes ({data_classes})')
 
+    def init_weights(self) -> None:
+        """Random initialisation, or the weights of a ``Pretrained`` init_cfg
+        read in any layout mmdeit recognises (official/timm, Hugging Face,
+        MMPretrain, mmdeit), with the position embedding resized to fit."""
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            from mmdeit.checkpoint import load_pretrained
+            load_pretrained(self, cfg['checkpoint'],
+                            strict=cfg.get('strict', True),
+                            prefix=cfg.get('prefix'))
+            self._is_init = True
+            return
+        super().init_weights()
+
     def extract_feat(self, inputs: torch.Tensor) -> tuple:
         """(N, 3, H, W) -> backbone (or neck) outputs, a tuple."""
         feats = self.backbone(inputs)

@@ -1,0 +1,129 @@
+"""The model zoo: every config under configs/deit/ (and the other model
+folders) by its file stem, with released weights from the metafiles."""
+import difflib
+import fnmatch
+import os.path as osp
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Union
+
+import yaml
+from mmengine.config import Config
+from torch import nn
+
+import mmdeit
+
+ZOO_FOLDERS = ('deit', 'teachers', 'demo')
+
+
+def config_root() -> Path:
+    """The configs folder: inside the installed package (``.mim``) or, for a
+    source checkout, beside it."""
+    package = Path(mmdeit.__file__).resolve().parent
+    for candidate in (package / '.mim' / 'configs', package.parent / 'configs'):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f'no configs folder found in {package / ".mim"} or {package.parent}')
+
+
+@lru_cache(maxsize=1)
+def _zoo() -> Dict[str, dict]:
+    """name -> dict(config=path, weights=url or None, metadata)."""
+    root = config_root()
+    zoo = {}
+    for folder in ZOO_FOLDERS:
+        for path in sorted((root / folder).glob('*.py')):
+            zoo[path.stem] = dict(config=str(path), weights=None)
+        metafile = root / folder / 'metafile.yml'
+        if metafile.exists():
+            with open(metafile) as f:
+                meta = yaml.safe_load(f) or {}
+            for entry in meta.get('Models', []):
+                if entry['Name'] in zoo:
+                    zoo[entry['Name']].update(
+                        weights=entry.get('Weights'), metadata=entry)
+    return zoo
+
+
+def list_models(pattern: Optional[str] = None) -> List[str]:
+    """Names of the zoo's models, optionally filtered by a shell-style
+    pattern (``'*distilled*'``)."""
+    names = sorted(_zoo())
+    if pattern is None:
+        return names
+    pattern = pattern if any(c in pattern for c in '*?[') else f'*{pattern}*'
+    return [name for name in names if fnmatch.fnmatch(name, pattern)]
+
+
+def model_info(name: str) -> dict:
+    """The zoo entry of ``name``: config path, weights URL, metadata."""
+    zoo = _zoo()
+    if name not in zoo:
+        close = difflib.get_close_matches(name, zoo, n=3, cutoff=0.4)
+        hint = f' Did you mean {", ".join(close)}?' if close else ''
+        raise ValueError(f'unknown model "{name}".{hint} '
+                         'mmdeit.list_models() lists all names.')
+    return zoo[name]
+
+
+def load_config(model: Union[str, Config]) -> Config:
+    """A Config from a zoo name, a config path or a Config."""
+    if isinstance(model, Config):
+        return model.copy()
+    if osp.isfile(model):
+        return Config.fromfile(model)
+    if model.endswith('.py'):
+        raise FileNotFoundError(f'config file not found: {model}')
+    return Config.fromfile(model_info(model)['config'])
+
+
+def build_model_from_config(cfg: Config) -> nn.Module:
+    """Build ``cfg.model`` with mmdeit's registries, folding in a top-level
+    ``data_preprocessor`` as mmengine's runner does."""
+    from mmdeit.registry import MODELS
+    from mmdeit.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    return MODELS.build(model_cfg)
+
+
+def get_model(model: Union[str, Config],
+              pretrained: Union[bool, str] = False,
+              device: str = 'cpu',
+              **overrides) -> nn.Module:
+    """Build a model of the zoo, in eval mode.
+
+    Args:
+        model: zoo name (e.g. 'deit-small-distilled_pt-4xb256_in1k'), config
+            path or Config.
+        pretrained: False (random weights), True (the released weights of the
+            zoo entry, downloaded once and cached), or a path or URL of a
+            checkpoint in any layout mmdeit recognises.
+        device: where to put the model.
+        **overrides: merged into ``cfg.model``, e.g.
+            ``head=dict(num_classes=10)``.
+    """
+    cfg = load_config(model)
+    if overrides:
+        cfg.merge_from_dict(dict(model=overrides))
+    if pretrained is True:
+        if not isinstance(model, str) or osp.isfile(model):
+            raise ValueError('pretrained=True needs a zoo name; give a '
+                             'checkpoint path or URL instead')
+        pretrained = model_info(model)['weights']
+        if pretrained is None:
+            raise ValueError(f'model "{model}" has no released weights')
+    # Weights given here replace the config's own init (e.g. the 224 px
+    # checkpoint a 384 px fine-tuning config starts from).
+    cfg.model.pop('init_cfg', None)
+    net = build_model_from_config(cfg)
+    if pretrained:
+        from mmdeit.checkpoint import load_pretrained
+        load_pretrained(net, pretrained)
+    else:
+        net.init_weights()
+    net.cfg = cfg
+    return net.to(device).eval()

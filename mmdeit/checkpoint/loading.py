@@ -1,0 +1,118 @@
+"""Load weights of any recognised layout into an mmdeit model."""
+import math
+from typing import List, NamedTuple, Optional, Tuple
+
+import torch
+from mmengine.logging import print_log
+from torch import nn
+
+from mmdeit.models.utils import resize_pos_embed
+from .formats import StateDict, convert_to_mmdeit
+from .io import CheckpointError, read_checkpoint, unwrap_state_dict
+
+
+class LoadReport(NamedTuple):
+    """What a load did: the detected layout and the keys that did not fit."""
+    source: str
+    layout: str
+    missing: List[str]
+    unexpected: List[str]
+    mismatched: List[Tuple[str, tuple, tuple]]
+
+
+def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
+    """Resize every position embedding of ``state`` whose patch grid differs
+    from the model's (e.g. 224 weights into a 384 model), keeping the class
+    and distillation tokens. The source grid is taken to be square."""
+    state = dict(state)
+    for name, module in model.named_modules():
+        if not hasattr(module, 'patch_resolution'):
+            continue
+        key = f'{name}.pos_embed' if name else 'pos_embed'
+        if key not in state:
+            continue
+        target = module.pos_embed
+        source = state[key]
+        if source.shape == target.shape or source.ndim != 3:
+            continue
+        extra = module.num_extra_tokens
+        side = math.isqrt(source.shape[1] - extra)
+        if side * side != source.shape[1] - extra:
+            raise CheckpointError(
+                f'{key}: cannot infer the patch grid of a position embedding '
+                f'with {source.shape[1]} tokens ({extra} extra tokens)')
+        state[key] = resize_pos_embed(source, (side, side),
+                                      module.patch_resolution, extra,
+                                      module.interpolate_mode)
+        print_log(f'resized {key} from a {side}x{side} grid to '
+                  f'{module.patch_resolution[0]}x{module.patch_resolution[1]}',
+                  logger='current')
+    return state
+
+
+def load_state_dict_checked(model: nn.Module, state: StateDict,
+                            strict: bool = True, source: str = '',
+                            layout: str = 'mmdeit') -> LoadReport:
+    """Copy ``state`` into ``model`` after checking names and shapes.
+
+    In strict mode any missing, unexpected or mismatched key raises a
+    :class:`CheckpointError` that lists them; otherwise the weights that fit
+    are loaded and the rest is logged.
+    """
+    own = model.state_dict()
+    mismatched = [(k, tuple(v.shape), tuple(own[k].shape))
+                  for k, v in state.items()
+                  if k in own and v.shape != own[k].shape]
+    fitting = {k: v for k, v in state.items()
+               if k in own and v.shape == own[k].shape}
+    missing = sorted(k for k in own if k not in state)
+    unexpected = sorted(k for k in state if k not in own)
+    report = LoadReport(source, layout, missing, unexpected, mismatched)
+    problems = describe(report)
+    if problems and strict:
+        raise CheckpointError(
+            f'checkpoint {source} ({layout} layout) does not fit '
+            f'{type(model).__name__}:\n{problems}')
+    if problems:
+        print_log(f'loaded {source} ({layout} layout) partially:\n'
+                  f'{problems}', logger='current', level=30)
+    model.load_state_dict(fitting, strict=False)
+    return report
+
+
+def describe(report: LoadReport) -> str:
+    lines = [f'  shape mismatch: {key}: checkpoint {src} vs model {dst}'
+             for key, src, dst in report.mismatched]
+    if report.missing:
+        lines.append(f'  missing in checkpoint: {", ".join(report.missing)}')
+    if report.unexpected:
+        lines.append('  not used by the model: '
+                     f'{", ".join(report.unexpected)}')
+    return '\n'.join(lines)
+
+
+def load_pretrained(model: nn.Module, source: str, strict: bool = True,
+                    prefix: Optional[str] = None, map_location: str = 'cpu',
+                    trusted: bool = False) -> LoadReport:
+    """Load a checkpoint of any recognised layout into ``model``.
+
+    Args:
+        model: a classifier, or a part of one when ``prefix`` is given.
+        source: path or URL.
+        strict: raise on any key that does not fit (see
+            :func:`load_state_dict_checked`).
+        prefix: take only the keys under this prefix of the classifier-level
+            names (e.g. 'backbone.' to load a backbone alone).
+        map_location: device for the loaded tensors.
+        trusted: allow full unpickling for a file you trust.
+    """
+    checkpoint = read_checkpoint(source, map_location, trusted)
+    try:
+        state, layout = convert_to_mmdeit(unwrap_state_dict(checkpoint))
+    except KeyError as error:
+        raise CheckpointError(f'{source}: {error.args[0]}') from error
+    if prefix:
+        state = {k[len(prefix):]: v for k, v in state.items()
+                 if k.startswith(prefix)}
+    state = adapt_pos_embed(state, model)
+    return load_state_dict_checked(model, state, strict, str(source), layout)
