@@ -8,9 +8,16 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
+# Model EMA, as the official DeiT keeps it (decay 0.99996 per iteration; the
+# paper finds no gain from it), is off. mmengine's momentum is 1 - decay:
+# custom_hooks = [dict(type='EMAHook', momentum=4e-5, priority='ABOVE_NORMAL')]
+# With it, validation and saved 'state_dict' use the averaged weights (the
+# raw ones are kept under 'ema_state_dict').
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # Without CUDA, tools/train.py and tools/test.py switch to gloo.
     dist_cfg=dict(backend='nccl'),
 )
 
@@ -20,4 +27,5 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=None, deterministic=False)
+# Each rank draws its own Mixup/CutMix parameters, as the official code does.
+randomness = dict(seed=None, deterministic=False, diff_rank_seed=True)

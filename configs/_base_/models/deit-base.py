@@ -12,8 +12,12 @@ model = dict(
         num_classes=1000,
         in_channels=768,
         loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)),
-    train_cfg=dict(augments=[
-        dict(type='Mixup', alpha=0.8),
-        dict(type='CutMix', alpha=1.0),
-    ]),
+    # One of Mixup/CutMix per batch; the smoothing is folded into the mixed
+    # targets, which the loss then takes as they are.
+    train_cfg=dict(
+        augments=[
+            dict(type='Mixup', alpha=0.8),
+            dict(type='CutMix', alpha=1.0),
+        ],
+        label_smoothing=0.1),
 )

@@ -1,0 +1,3 @@
+from .repeat_aug import RepeatAugSampler
+
+__all__ = ['RepeatAugSampler']

@@ -17,8 +17,10 @@ class ImageClassifier(BaseModel):
         neck: config of a neck, or None.
         head: config of the head, or None (then ``mode='tensor'`` returns
             features).
-        train_cfg: ``dict(augments=...)`` places batch augments (Mixup, CutMix)
-            in the data preprocessor, as MMPretrain configs do.
+        train_cfg: ``dict(augments=..., probs=None, label_smoothing=0.)``
+            places batch augments (Mixup, CutMix) in the data preprocessor,
+            as MMPretrain configs do; ``label_smoothing`` is folded into the
+            mixed targets (the loss smooths only class-index targets).
         data_preprocessor: config of the data preprocessor
             (``ClsDataPreprocessor`` by default).
         init_cfg: mmengine initialisation config.
@@ -40,7 +42,9 @@ class ImageClassifier(BaseModel):
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         if train_cfg is not None and 'augments' in train_cfg:
             data_preprocessor.setdefault('batch_augments', dict(
-                type='RandomBatchAugment', augments=train_cfg['augments']))
+                type='RandomBatchAugment', augments=train_cfg['augments'],
+                probs=train_cfg.get('probs'),
+                label_smoothing=train_cfg.get('label_smoothing', 0.)))
         self._check_num_classes(head, data_preprocessor)
         super().__init__(
             init_cfg=init_cfg,
