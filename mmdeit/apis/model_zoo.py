@@ -2,13 +2,16 @@
 folders) by its file stem, with released weights from the metafiles."""
 import difflib
 import fnmatch
+import logging
 import os.path as osp
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 import yaml
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
 from torch import nn
 
 import mmdeit
@@ -90,6 +93,31 @@ def build_model_from_config(cfg: Config) -> nn.Module:
     return MODELS.build(model_cfg)
 
 
+def merge_overrides(base: dict, overrides: dict) -> ConfigDict:
+    """Merge ``overrides`` into ``base``: dicts into dicts recursively, any
+    other value replaced (an arch name by an arch dict, say)."""
+    merged = ConfigDict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_overrides(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@contextmanager
+def quiet_init_log():
+    """mmengine logs every parameter's initialisation at INFO level; a zoo
+    user building a model does not need that."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def get_model(model: Union[str, Config],
               pretrained: Union[bool, str] = False,
               device: str = 'cpu',
@@ -108,7 +136,7 @@ def get_model(model: Union[str, Config],
     """
     cfg = load_config(model)
     if overrides:
-        cfg.merge_from_dict(dict(model=overrides))
+        cfg.model = merge_overrides(cfg.model, overrides)
     if pretrained is True:
         if not isinstance(model, str) or osp.isfile(model):
             raise ValueError('pretrained=True needs a zoo name; give a '
@@ -119,11 +147,21 @@ def get_model(model: Union[str, Config],
     # Weights given here replace the config's own init (e.g. the 224 px
     # checkpoint a 384 px fine-tuning config starts from).
     cfg.model.pop('init_cfg', None)
+    # A distillation config's teacher serves training only (tools/train.py
+    # builds it); a zoo model skips it unless the overrides give one.
+    if 'teacher' not in overrides:
+        cfg.model.pop('teacher', None)
+        cfg.model.pop('distillation', None)
     net = build_model_from_config(cfg)
     if pretrained:
         from mmdeit.checkpoint import load_pretrained
-        load_pretrained(net, pretrained)
+        report = load_pretrained(net, pretrained)
+        if report.norm_eps is not None:
+            # the model now uses the eps of its weights (e.g. a Hugging Face
+            # config's 1e-12); say so in the config it carries.
+            cfg.model.backbone.norm_cfg = dict(type='LN', eps=report.norm_eps)
     else:
-        net.init_weights()
+        with quiet_init_log():
+            net.init_weights()
     net.cfg = cfg
     return net.to(device).eval()

@@ -51,8 +51,13 @@ def convert_to_mmdeit(state: StateDict) -> Tuple[StateDict, str]:
 # mmdeit's own layout -----------------------------------------------------
 
 def _is_mmdeit(keys: List[str]) -> bool:
-    return any(k.startswith(('backbone.', 'head.')) for k in keys) and not \
-        any('.ffn.layers.' in k or k.startswith('head.layers.') for k in keys)
+    # MMPretrain shares the 'backbone.' prefix but nests its MLP and heads,
+    # and calls its final norm 'backbone.ln1' (ours: 'backbone.norm'; both
+    # have a 'backbone.layers.i.ln1').
+    return any(k.startswith('backbone.') for k in keys) and not \
+        any('.ffn.layers.' in k or k.startswith(('head.layers.',
+                                                 'backbone.ln1.'))
+            for k in keys)
 
 
 register_format('mmdeit', _is_mmdeit, dict)

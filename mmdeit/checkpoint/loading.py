@@ -18,6 +18,9 @@ class LoadReport(NamedTuple):
     missing: List[str]
     unexpected: List[str]
     mismatched: List[Tuple[str, tuple, tuple]]
+    # LayerNorm eps the checkpoint states (a Hugging Face config.json, or the
+    # meta of a converted one), now the model's; None when it states none.
+    norm_eps: Optional[float] = None
 
 
 def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
@@ -80,14 +83,22 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
     return report
 
 
+def _key_list(keys: List[str], limit: int = 12) -> str:
+    shown = ', '.join(keys[:limit])
+    more = len(keys) - limit
+    return f'{shown} and {more} more' if more > 0 else shown
+
+
 def describe(report: LoadReport) -> str:
+    """The problems of a load, one kind per line (empty when none)."""
     lines = [f'  shape mismatch: {key}: checkpoint {src} vs model {dst}'
              for key, src, dst in report.mismatched]
     if report.missing:
-        lines.append(f'  missing in checkpoint: {", ".join(report.missing)}')
+        lines.append(f'  missing in checkpoint ({len(report.missing)}): '
+                     f'{_key_list(report.missing)}')
     if report.unexpected:
-        lines.append('  not used by the model: '
-                     f'{", ".join(report.unexpected)}')
+        lines.append(f'  not used by the model ({len(report.unexpected)}): '
+                     f'{_key_list(report.unexpected)}')
     return '\n'.join(lines)
 
 
@@ -115,4 +126,30 @@ def load_pretrained(model: nn.Module, source: str, strict: bool = True,
         state = {k[len(prefix):]: v for k, v in state.items()
                  if k.startswith(prefix)}
     state = adapt_pos_embed(state, model)
-    return load_state_dict_checked(model, state, strict, str(source), layout)
+    report = load_state_dict_checked(model, state, strict, str(source), layout)
+    norm_eps = (checkpoint.get('meta') or {}).get('norm_eps')
+    if norm_eps is None:
+        return report
+    use_norm_eps(model, norm_eps, str(source))
+    return report._replace(norm_eps=norm_eps)
+
+
+def use_norm_eps(model: nn.Module, eps: float, source: str = '') -> None:
+    """Give every LayerNorm of ``model`` the eps its weights were made with,
+    warning when that changes the model.
+
+    Hugging Face configs default to eps 1e-12 where DeiT uses 1e-6; the
+    weights' own eps makes the model compute what the source computes.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
+    differing = sorted({m.eps for m in norms if m.eps != eps})
+    if not differing:
+        return
+    print_log(
+        f'{source} was made with LayerNorm eps {eps:g}; the model had '
+        f'{", ".join(f"{e:g}" for e in differing)}. Using {eps:g} so that '
+        'its outputs match the source (set backbone.norm_cfg=dict(type="LN", '
+        f'eps={eps:g}) in the config to build it so).',
+        logger='current', level=30)
+    for norm in norms:
+        norm.eps = eps

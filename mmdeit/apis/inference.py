@@ -1,0 +1,117 @@
+"""Classify images with a zoo model: one image, or many files in batches."""
+from typing import Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from .model_zoo import get_model
+
+ImageLike = Union[str, np.ndarray]
+
+
+def class_names(model: nn.Module) -> Optional[Sequence[str]]:
+    """The model's class names: from its config's dataset, else the
+    ImageNet-1k names for a 1000-way head, else None."""
+    cfg = getattr(model, 'cfg', None)
+    if cfg is not None:
+        for loader in ('test_dataloader', 'val_dataloader'):
+            classes = cfg.get(loader, {}).get('dataset', {}).get('classes')
+            if classes:
+                return classes
+    head = getattr(model, 'head', None)
+    if getattr(head, 'num_classes', None) == 1000:
+        from mmdeit.datasets.categories import IMAGENET_CATEGORIES
+        return IMAGENET_CATEGORIES
+    return None
+
+
+class ImageClassificationInferencer:
+    """Runs a model's test pipeline and prediction on images.
+
+    Args:
+        model: a zoo name, config path, or a built model (with ``cfg``, as
+            :func:`mmdeit.get_model` returns it).
+        pretrained: weights when ``model`` is a name or path (see get_model).
+        device: where to run.
+
+    Calling it with images (paths or HxWx3 BGR uint8 arrays) returns one dict
+    per image: ``pred_label`` (int), ``pred_score`` (float), ``pred_scores``
+    (np.ndarray of shape (num_classes, )) and ``pred_class`` (str, when class
+    names are known).
+    """
+
+    def __init__(self, model: Union[str, nn.Module],
+                 pretrained: Union[bool, str] = False,
+                 device: Optional[str] = None):
+        if not isinstance(model, nn.Module):
+            model = get_model(model, pretrained=pretrained,
+                              device=device or 'cpu')
+        elif device is not None:
+            model = model.to(device)
+        if getattr(model, 'cfg', None) is None:
+            raise ValueError('the model has no cfg to take its test pipeline '
+                             'from; build it with mmdeit.get_model')
+        self.model = model.eval()
+        self.classes = class_names(model)
+        pipeline = self._test_pipeline(model.cfg)
+        self.file_pipeline = Compose(pipeline)
+        # Arrays are already decoded: skip the loading step.
+        self.array_pipeline = Compose(
+            [t for t in pipeline if 'Load' not in t['type']])
+
+    @staticmethod
+    def _test_pipeline(cfg) -> List[dict]:
+        from mmdeit.utils import register_all_modules
+        register_all_modules()
+        if cfg.get('test_pipeline') is not None:
+            return list(cfg.test_pipeline)
+        return list(cfg.test_dataloader.dataset.pipeline)
+
+    def _prepare(self, image: ImageLike) -> dict:
+        if isinstance(image, np.ndarray):
+            return self.array_pipeline(dict(
+                img=image, img_shape=image.shape[:2],
+                ori_shape=image.shape[:2]))
+        return self.file_pipeline(dict(img_path=str(image)))
+
+    @torch.no_grad()
+    def __call__(self, images: Union[ImageLike, Iterable[ImageLike]],
+                 batch_size: int = 8,
+                 show_progress: bool = True) -> List[dict]:
+        if isinstance(images, (str, np.ndarray)):
+            images = [images]
+        images = list(images)
+        progress = ProgressBar(len(images)) if show_progress else None
+        results = []
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            data = pseudo_collate([self._prepare(img) for img in chunk])
+            for sample in self.model.test_step(data):
+                results.append(self._to_dict(sample))
+                if progress is not None:
+                    progress.update()
+        return results
+
+    def _to_dict(self, sample) -> dict:
+        scores = sample.pred_score.float().cpu()
+        label = int(sample.pred_label[0])
+        result = dict(pred_label=label, pred_score=float(scores[label]),
+                      pred_scores=scores.numpy())
+        if self.classes is not None:
+            result['pred_class'] = self.classes[label]
+        return result
+
+
+def inference_model(model: Union[str, nn.Module], image: ImageLike,
+                    pretrained: Union[bool, str] = False,
+                    device: Optional[str] = None) -> dict:
+    """Classify one image (a path or an HxWx3 BGR uint8 array).
+
+    Returns a dict with pred_label, pred_score, pred_scores and, when class
+    names are known, pred_class.
+    """
+    inferencer = ImageClassificationInferencer(model, pretrained, device)
+    return inferencer(image, show_progress=False)[0]

@@ -1,0 +1,67 @@
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import mmdeit
+from mmdeit.datasets.categories import IMAGENET_CATEGORIES
+
+TINY = dict(
+    backbone=dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2,
+                            feedforward_channels=64), patch_size=16),
+    head=dict(in_channels=32))
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return mmdeit.get_model('deit-tiny-distilled_pt-4xb256_in1k', **TINY)
+
+
+def expected_logits(model, image_bgr):
+    """The test pipeline written out: short side to 256 bicubic, centre
+    crop 224, RGB, ImageNet normalisation."""
+    h, w = image_bgr.shape[:2]
+    scale = 256 / min(h, w)
+    size = (round(w * scale), round(h * scale))
+    resized = cv2.resize(image_bgr, size, interpolation=cv2.INTER_CUBIC)
+    top = (resized.shape[0] - 224) // 2
+    left = (resized.shape[1] - 224) // 2
+    crop = resized[top:top + 224, left:left + 224, ::-1].astype(np.float32)
+    mean = np.array([123.675, 116.28, 103.53], dtype=np.float32)
+    std = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+    x = torch.from_numpy(((crop - mean) / std).transpose(2, 0, 1).copy())
+    with torch.no_grad():
+        return model(x[None])[0]
+
+
+def test_inference_on_a_file_and_an_array(model, tmp_path):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    path = tmp_path / 'photo.png'
+    cv2.imwrite(str(path), image)
+
+    from_file = mmdeit.inference_model(model, str(path))
+    from_array = mmdeit.inference_model(model, image)
+    logits = expected_logits(model, image)
+    probs = torch.softmax(logits, 0)
+    label = int(probs.argmax())
+    for result in (from_file, from_array):
+        assert result['pred_label'] == label
+        assert result['pred_class'] == IMAGENET_CATEGORIES[label]
+        assert result['pred_score'] == pytest.approx(float(probs[label]),
+                                                     abs=1e-3)
+
+
+def test_inferencer_batches_keep_order(model, tmp_path):
+    rng = np.random.default_rng(1)
+    images = [rng.integers(0, 256, (240, 260, 3), dtype=np.uint8)
+              for _ in range(5)]
+    inferencer = mmdeit.ImageClassificationInferencer(model)
+    batched = inferencer(images, batch_size=2, show_progress=False)
+    single = [inferencer(img, show_progress=False)[0] for img in images]
+    assert [r['pred_label'] for r in batched] == \
+        [r['pred_label'] for r in single]
+    np.testing.assert_allclose(
+        np.stack([r['pred_scores'] for r in batched]),
+        np.stack([r['pred_scores'] for r in single]), atol=1e-5)

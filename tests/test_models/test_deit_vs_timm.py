@@ -1,0 +1,55 @@
+"""Every shipped DeiT config, loaded with timm's weights in the official
+layout, gives timm's logits and has timm's parameter count."""
+import pytest
+import torch
+
+import mmdeit
+
+timm = pytest.importorskip('timm')
+
+CONFIG_TO_TIMM = {
+    'deit-tiny_pt-4xb256_in1k': ('deit_tiny_patch16_224', 224),
+    'deit-tiny-distilled_pt-4xb256_in1k':
+    ('deit_tiny_distilled_patch16_224', 224),
+    'deit-small_pt-4xb256_in1k': ('deit_small_patch16_224', 224),
+    'deit-small-distilled_pt-4xb256_in1k':
+    ('deit_small_distilled_patch16_224', 224),
+    'deit-base_pt-16xb64_in1k': ('deit_base_patch16_224', 224),
+    'deit-base-distilled_pt-16xb64_in1k':
+    ('deit_base_distilled_patch16_224', 224),
+    'deit-base_ft-16xb32_in1k-384px': ('deit_base_patch16_384', 384),
+    'deit-base-distilled_ft-16xb32_in1k-384px':
+    ('deit_base_distilled_patch16_384', 384),
+}
+
+
+def test_zoo_lists_the_eight_configs():
+    assert set(CONFIG_TO_TIMM) <= set(mmdeit.list_models())
+    assert mmdeit.list_models('*distilled*') == sorted(
+        name for name in CONFIG_TO_TIMM if 'distilled' in name)
+
+
+@pytest.mark.parametrize('name', list(CONFIG_TO_TIMM))
+def test_official_layout_gives_timm_logits(name, tmp_path):
+    timm_name, size = CONFIG_TO_TIMM[name]
+    torch.manual_seed(0)
+    reference = timm.create_model(timm_name, pretrained=False).eval()
+    # timm starts the classifier at zero; random heads make the check real.
+    for head in (reference.head, getattr(reference, 'head_dist', None)):
+        if head is not None:
+            torch.nn.init.normal_(head.weight, std=0.02)
+            torch.nn.init.normal_(head.bias, std=0.02)
+    path = tmp_path / f'{timm_name}.pth'
+    torch.save({'model': reference.state_dict()}, path)
+
+    model = mmdeit.get_model(name, pretrained=str(path))
+    assert not model.training
+    assert sum(p.numel() for p in model.parameters()) == \
+        sum(p.numel() for p in reference.parameters())
+
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        expected = reference(x)
+        logits = model(x)
+    assert logits.shape == (2, 1000)
+    torch.testing.assert_close(logits, expected, rtol=0, atol=1e-4)
