@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import mmdeit
 from mmdeit.datasets.categories import IMAGENET_CATEGORIES
@@ -19,12 +20,12 @@ def model():
 
 
 def expected_logits(model, image_bgr):
-    """The test pipeline written out: short side to 256 bicubic, centre
-    crop 224, RGB, ImageNet normalisation."""
+    """The test pipeline written out: short side to 256 (Pillow bicubic),
+    centre crop 224, RGB, ImageNet normalisation."""
     h, w = image_bgr.shape[:2]
-    scale = 256 / min(h, w)
-    size = (round(w * scale), round(h * scale))
-    resized = cv2.resize(image_bgr, size, interpolation=cv2.INTER_CUBIC)
+    size = (int(256 * w / h), 256) if h < w else (256, int(256 * h / w))
+    resized = np.asarray(Image.fromarray(image_bgr).resize(
+        size, Image.BICUBIC))
     top = (resized.shape[0] - 224) // 2
     left = (resized.shape[1] - 224) // 2
     crop = resized[top:top + 224, left:left + 224, ::-1].astype(np.float32)

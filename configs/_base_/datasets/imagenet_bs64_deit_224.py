@@ -23,8 +23,9 @@ train_pipeline = [
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    # Pillow's resize filters when it shrinks, as the official evaluation.
     dict(type='ResizeEdge', scale=int(img_size / 0.875), edge='short',
-         interpolation='bicubic'),
+         interpolation='bicubic', backend='pillow'),
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='PackInputs'),
 ]

@@ -1,0 +1,11 @@
+"""Data transforms of the DeiT training and evaluation pipelines."""
+from .auto_augment import RandAugment
+from .formatting import PackInputs
+from .loading import LoadImageFromFile
+from .processing import (CenterCrop, ColorJitter, RandomErasing, RandomFlip,
+                         RandomResizedCrop, ResizeEdge)
+
+__all__ = [
+    'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'ResizeEdge',
+    'CenterCrop', 'ColorJitter', 'RandAugment', 'RandomErasing', 'PackInputs'
+]

@@ -1,0 +1,53 @@
+"""Turn a results dict into the model's input and its DataSample."""
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from mmdeit.registry import TRANSFORMS
+from mmdeit.structures import DataSample
+
+
+@TRANSFORMS.register_module()
+class PackInputs(BaseTransform):
+    """Pack the image as a tensor and the rest into a :class:`DataSample`.
+
+    The image stays uint8 and in its channel order (BGR from cv2); the data
+    preprocessor converts, normalises and batches it.
+
+    Args:
+        meta_keys: keys copied into the sample's meta information when
+            present.
+
+    Required keys: ``img`` (H, W, C) or (H, W). Optional: ``gt_label`` and
+    the ``meta_keys``. Output: ``dict(inputs=(C, H, W) tensor,
+    data_samples=DataSample)``.
+    """
+
+    def __init__(self,
+                 meta_keys: Sequence[str] = ('sample_idx', 'img_path',
+                                             'ori_shape', 'img_shape',
+                                             'scale_factor', 'flip',
+                                             'flip_direction')):
+        self.meta_keys = tuple(meta_keys)
+
+    @staticmethod
+    def format_image(img: np.ndarray) -> torch.Tensor:
+        """(H, W, C) or (H, W) array -> contiguous (C, H, W) tensor, same
+        dtype."""
+        if img.ndim == 2:
+            img = img[:, :, None]
+        return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+    def transform(self, results: dict) -> dict:
+        sample = DataSample()
+        if 'gt_label' in results:
+            sample.set_gt_label(results['gt_label'])
+        sample.set_metainfo(
+            {k: results[k] for k in self.meta_keys if k in results})
+        return dict(inputs=self.format_image(results['img']),
+                    data_samples=sample)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

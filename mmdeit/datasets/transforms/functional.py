@@ -1,0 +1,262 @@
+"""Pure image functions behind the transforms, on numpy arrays.
+
+Images are (H, W, 3) uint8 arrays in BGR order, as cv2/mmcv load them. The
+colour and histogram operations reproduce Pillow's (``ImageOps``,
+``ImageEnhance``, ``Image.blend``) bit for bit, so that RandAugment means what
+it means in timm; the geometric ones follow Pillow's coordinate and fill
+conventions with cv2's resampling kernels (see :func:`warp_affine`).
+"""
+import math
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+
+# cv2 flags for resizing. 'nearest' is cv2's "exact" variant, which samples
+# the pixel whose centre is nearest, as Pillow and torchvision do.
+RESIZE_INTERPOLATIONS = {
+    'nearest': cv2.INTER_NEAREST_EXACT,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+    'area': cv2.INTER_AREA,
+    'lanczos': cv2.INTER_LANCZOS4,
+}
+# cv2 flags for affine warps (cv2 has no "exact" nearest for warps).
+WARP_INTERPOLATIONS = {
+    'nearest': cv2.INTER_NEAREST,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+}
+
+_IDENTITY_LUT = np.arange(256, dtype=np.uint8)
+_LUT_INPUT = np.arange(256, dtype=np.float32)
+
+
+def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Map every value through ``lut``: (256, ) for all channels or (256, 3)
+    for one table per channel."""
+    if lut.ndim == 2:
+        lut = lut.reshape(256, 1, 3)
+    return cv2.LUT(img, lut)
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """Luma of a BGR image with Pillow's integer weights (ITU-R 601-2,
+    L = (19595 R + 38470 G + 7471 B + 2^15) >> 16). (H, W, 3) -> (H, W)
+    uint8."""
+    b, g, r = cv2.split(img)
+    luma = (b.astype(np.int32) * 7471 + g.astype(np.int32) * 38470
+            + r.astype(np.int32) * 19595 + 32768) >> 16
+    return luma.astype(np.uint8)
+
+
+def blend(degenerate: np.ndarray, img: np.ndarray,
+          factor: float) -> np.ndarray:
+    """``degenerate + factor * (img - degenerate)`` as Pillow's
+    ``Image.blend`` computes it: in float32, clipped to [0, 255] and
+    truncated. Both arrays have the same shape."""
+    base = degenerate.astype(np.float32)
+    out = img.astype(np.float32)
+    out -= base
+    out *= np.float32(factor)
+    out += base
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def _blend_lut(base: float, factor: float) -> np.ndarray:
+    """The per-value table of :func:`blend` with a constant degenerate."""
+    out = (_LUT_INPUT - np.float32(base)) * np.float32(factor) \
+        + np.float32(base)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+# --- colour and histogram operations (Pillow-exact) -------------------------
+
+
+def auto_contrast(img: np.ndarray) -> np.ndarray:
+    """Stretch each channel linearly so its minimum becomes 0 and its
+    maximum 255 (``ImageOps.autocontrast`` without cut-off)."""
+    lut = np.empty((256, 3), np.uint8)
+    for c, channel in enumerate(cv2.split(img)):
+        lo, hi = cv2.minMaxLoc(channel)[:2]
+        if hi <= lo:
+            lut[:, c] = _IDENTITY_LUT
+            continue
+        scale = 255.0 / (hi - lo)
+        lut[:, c] = np.clip(np.trunc(np.arange(256) * scale - lo * scale),
+                            0, 255)
+    return apply_lut(img, lut)
+
+
+def equalize(img: np.ndarray) -> np.ndarray:
+    """Histogram equalisation of each channel (``ImageOps.equalize``)."""
+    lut = np.empty((256, 3), np.uint8)
+    for c in range(3):
+        hist = cv2.calcHist([img], [c], None, [256], [0, 256]).ravel()
+        hist = hist.astype(np.int64)
+        used = hist[hist > 0]
+        step = (used.sum() - used[-1]) // 255 if len(used) > 1 else 0
+        if step == 0:
+            lut[:, c] = _IDENTITY_LUT
+            continue
+        before = np.concatenate([[0], np.cumsum(hist)[:-1]])
+        lut[:, c] = np.minimum((step // 2 + before) // step, 255)
+    return apply_lut(img, lut)
+
+
+def invert(img: np.ndarray) -> np.ndarray:
+    """255 - value."""
+    return cv2.bitwise_not(img)
+
+
+def posterize(img: np.ndarray, bits: int) -> np.ndarray:
+    """Keep the ``bits`` most significant bits of every value (0 to 8)."""
+    if bits >= 8:
+        return img
+    mask = (0xFF << (8 - bits)) & 0xFF
+    return cv2.bitwise_and(img, np.full_like(img, mask))
+
+
+def solarize(img: np.ndarray, threshold: int) -> np.ndarray:
+    """Invert the values >= ``threshold`` (256 leaves the image as it is)."""
+    lut = np.where(_IDENTITY_LUT < threshold, _IDENTITY_LUT,
+                   255 - _IDENTITY_LUT).astype(np.uint8)
+    return apply_lut(img, lut)
+
+
+def solarize_add(img: np.ndarray, addition: int,
+                 threshold: int = 128) -> np.ndarray:
+    """Add ``addition`` (saturating at 255) to the values < ``threshold``."""
+    values = np.arange(256)
+    lut = np.where(values < threshold, np.minimum(values + addition, 255),
+                   values).astype(np.uint8)
+    return apply_lut(img, lut)
+
+
+def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with black (``ImageEnhance.Brightness``)."""
+    return apply_lut(img, _blend_lut(0.0, factor))
+
+
+def adjust_contrast(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the mean grey level of the image, rounded to an integer
+    (``ImageEnhance.Contrast``)."""
+    mean = int(to_gray(img).mean(dtype=np.float64) + 0.5)
+    return apply_lut(img, _blend_lut(mean, factor))
+
+
+def adjust_color(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the grey version of the image: 0 is grey, 1 the image,
+    above 1 more saturated (``ImageEnhance.Color``)."""
+    return blend(cv2.cvtColor(to_gray(img), cv2.COLOR_GRAY2BGR), img, factor)
+
+
+_SMOOTH_KERNEL = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13
+
+
+def adjust_sharpness(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with Pillow's 3x3 ``SMOOTH`` filter of the image, whose
+    one-pixel border is left unfiltered (``ImageEnhance.Sharpness``): 0 is
+    smooth, 1 the image, above 1 sharper."""
+    # The weighted sums are integers over 13, never halfway between two
+    # integers, so cv2's rounded uint8 output equals Pillow's exactly.
+    smooth = cv2.filter2D(img, -1, _SMOOTH_KERNEL,
+                          borderType=cv2.BORDER_REPLICATE)
+    smooth[0], smooth[-1] = img[0], img[-1]
+    smooth[:, 0], smooth[:, -1] = img[:, 0], img[:, -1]
+    return blend(smooth, img, factor)
+
+
+# --- geometry ---------------------------------------------------------------
+
+
+def warp_affine(img: np.ndarray, coeffs: Sequence[float],
+                fill: Sequence[int], interpolation: str) -> np.ndarray:
+    """Affine warp with Pillow's conventions (``Image.transform(AFFINE)``).
+
+    ``coeffs = (a, b, c, d, e, f)`` map an output point (x, y) to the input
+    point (a x + b y + c, d x + e y + f), in continuous coordinates where
+    pixel (i, j) spans [j, j + 1) x [i, i + 1). As in Pillow, an output pixel
+    whose centre maps outside the input takes ``fill``; one that maps inside
+    is interpolated with clamped borders, in float32 and truncated, as in
+    Pillow. The kernels are cv2's: bilinear agrees with Pillow's within one
+    grey level; bicubic is a = -0.75 where Pillow's affine uses a = -1, a
+    mean difference under half a level but up to ~20 on sharp edges.
+
+    Args:
+        img: (H, W, 3) uint8.
+        coeffs: the six affine coefficients.
+        fill: colour of the uncovered area, in the image's channel order.
+        interpolation: 'nearest', 'bilinear' or 'bicubic'.
+    Returns:
+        (H, W, 3) uint8.
+    """
+    a, b, c, d, e, f = coeffs
+    # cv2 maps pixel indices (centres at integers): shift by half a pixel on
+    # both sides.
+    matrix = np.array([[a, b, c + (a + b - 1) * 0.5],
+                       [d, e, f + (d + e - 1) * 0.5]], np.float64)
+    height, width = img.shape[:2]
+    flags = WARP_INTERPOLATIONS[interpolation] | cv2.WARP_INVERSE_MAP
+    # Interpolating in float32 and truncating, as Pillow does, avoids cv2's
+    # +0.5 rounding bias; cv2's float path is also the faster one.
+    out = cv2.warpAffine(img.astype(np.float32), matrix, (width, height),
+                         flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    out = np.clip(out, 0, 255, out=out).astype(np.uint8)
+    # Nearest sampling of a zero image with a border of 1 marks the pixels
+    # whose centre maps outside [0, W) x [0, H).
+    outside = cv2.warpAffine(
+        np.zeros((height, width), np.uint8), matrix, (width, height),
+        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=1)
+    fill_img = np.empty_like(out)
+    fill_img[:] = np.asarray(fill, np.uint8)
+    cv2.copyTo(fill_img, outside, out)
+    return out
+
+
+def rotation_coeffs(degrees: float, width: int,
+                    height: int) -> Tuple[float, ...]:
+    """Affine coefficients (output -> input) of a counter-clockwise rotation
+    by ``degrees`` about the image centre, as ``Image.rotate`` builds them
+    (cosines rounded to 15 decimals)."""
+    angle = -math.radians(degrees % 360.0)
+    cos, sin = round(math.cos(angle), 15), round(math.sin(angle), 15)
+    cx, cy = width / 2.0, height / 2.0
+    return (cos, sin, cx - cos * cx - sin * cy,
+            -sin, cos, cy + sin * cx - cos * cy)
+
+
+def rotate(img: np.ndarray, degrees: float, fill: Sequence[int],
+           interpolation: str) -> np.ndarray:
+    """Rotate counter-clockwise about the centre, keeping the size."""
+    height, width = img.shape[:2]
+    return warp_affine(img, rotation_coeffs(degrees, width, height), fill,
+                       interpolation)
+
+
+def shear_x(img: np.ndarray, factor: float, fill: Sequence[int],
+            interpolation: str) -> np.ndarray:
+    """Output (x, y) takes input (x + factor * y, y)."""
+    return warp_affine(img, (1, factor, 0, 0, 1, 0), fill, interpolation)
+
+
+def shear_y(img: np.ndarray, factor: float, fill: Sequence[int],
+            interpolation: str) -> np.ndarray:
+    """Output (x, y) takes input (x, y + factor * x)."""
+    return warp_affine(img, (1, 0, 0, factor, 1, 0), fill, interpolation)
+
+
+def translate_x(img: np.ndarray, pixels: float, fill: Sequence[int],
+                interpolation: str) -> np.ndarray:
+    """Output (x, y) takes input (x + pixels, y): content moves left for
+    positive ``pixels``."""
+    return warp_affine(img, (1, 0, pixels, 0, 1, 0), fill, interpolation)
+
+
+def translate_y(img: np.ndarray, pixels: float, fill: Sequence[int],
+                interpolation: str) -> np.ndarray:
+    """Output (x, y) takes input (x, y + pixels): content moves up for
+    positive ``pixels``."""
+    return warp_affine(img, (1, 0, 0, 0, 1, pixels), fill, interpolation)

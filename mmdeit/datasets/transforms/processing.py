@@ -1,0 +1,414 @@
+"""Geometric and colour transforms of the DeiT recipe, on uint8 BGR images.
+
+Random parameters are drawn from Python's ``random`` in the same order as
+timm draws them, so that equal seeds give equal crops and erased boxes (the
+tests rely on it). mmengine seeds ``random`` in every dataloader worker.
+"""
+import math
+import random
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmdeit.registry import TRANSFORMS
+from . import functional as F
+
+# ImageNet mean and std on the 0-255 scale, in BGR order.
+IMAGENET_BGR_MEAN = (103.53, 116.28, 123.675)
+IMAGENET_BGR_STD = (57.375, 57.12, 58.395)
+
+
+def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    """An int or a (h, w) pair as (h, w)."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
+
+def _check_interpolation(interpolation: str) -> str:
+    if interpolation not in F.RESIZE_INTERPOLATIONS:
+        raise ValueError(f'unknown interpolation {interpolation!r}; expected '
+                         f'one of {sorted(F.RESIZE_INTERPOLATIONS)}')
+    return interpolation
+
+
+@TRANSFORMS.register_module()
+class RandomResizedCrop(BaseTransform):
+    """Crop a random area and aspect ratio, then resize it to ``scale``.
+
+    Sampling as in timm/torchvision: up to ``max_attempts`` times, draw the
+    area fraction uniformly in ``crop_ratio_range`` and the aspect ratio
+    (w / h) log-uniformly in ``aspect_ratio_range``; the first crop that fits
+    is placed uniformly. If none fits, take the largest centred crop whose
+    aspect ratio is clamped into the range.
+
+    Args:
+        scale: output size, int or (h, w).
+        crop_ratio_range: range of the crop area over the image area.
+        aspect_ratio_range: range of the crop's width over its height.
+        max_attempts: draws before the fallback.
+        interpolation: 'nearest', 'bilinear', 'bicubic', 'area' or
+            'lanczos' (cv2's kernels; cv2 does not low-pass filter when it
+            shrinks, where Pillow does).
+
+    Required keys: ``img`` (H, W, 3). Modified keys: ``img``, ``img_shape``.
+    """
+
+    def __init__(self,
+                 scale: Union[int, Sequence[int]],
+                 crop_ratio_range: Tuple[float, float] = (0.08, 1.0),
+                 aspect_ratio_range: Tuple[float, float] = (3. / 4., 4. / 3.),
+                 max_attempts: int = 10,
+                 interpolation: str = 'bicubic'):
+        if crop_ratio_range[0] > crop_ratio_range[1] or \
+                aspect_ratio_range[0] > aspect_ratio_range[1]:
+            raise ValueError('ranges must be given as (min, max)')
+        self.scale = _pair(scale)
+        self.crop_ratio_range = tuple(crop_ratio_range)
+        self.aspect_ratio_range = tuple(aspect_ratio_range)
+        self.max_attempts = max_attempts
+        self.interpolation = _check_interpolation(interpolation)
+
+    def sample_crop(self, height: int,
+                    width: int) -> Tuple[int, int, int, int]:
+        """Draw a crop of an image of ``height`` x ``width``.
+
+        Returns:
+            (top, left, crop_height, crop_width) in pixels.
+        """
+        area = height * width
+        log_ratio = (math.log(self.aspect_ratio_range[0]),
+                     math.log(self.aspect_ratio_range[1]))
+        for _ in range(self.max_attempts):
+            target_area = random.uniform(*self.crop_ratio_range) * area
+            aspect_ratio = math.exp(random.uniform(*log_ratio))
+            crop_w = int(round(math.sqrt(target_area * aspect_ratio)))
+            crop_h = int(round(math.sqrt(target_area / aspect_ratio)))
+            if crop_w <= width and crop_h <= height:
+                top = random.randint(0, height - crop_h)
+                left = random.randint(0, width - crop_w)
+                return top, left, crop_h, crop_w
+        # Fallback: the whole image, narrowed to the nearest allowed ratio.
+        ratio = width / height
+        min_ratio, max_ratio = self.aspect_ratio_range
+        if ratio < min_ratio:
+            crop_w, crop_h = width, int(round(width / min_ratio))
+        elif ratio > max_ratio:
+            crop_w, crop_h = int(round(height * max_ratio)), height
+        else:
+            crop_w, crop_h = width, height
+        return (height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        top, left, crop_h, crop_w = self.sample_crop(*img.shape[:2])
+        out_h, out_w = self.scale
+        # cv2 reads the crop as a view, without a copy.
+        img = cv2.resize(
+            img[top:top + crop_h, left:left + crop_w], (out_w, out_h),
+            interpolation=F.RESIZE_INTERPOLATIONS[self.interpolation])
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale={self.scale}, '
+                f'crop_ratio_range={self.crop_ratio_range}, '
+                f'aspect_ratio_range={self.aspect_ratio_range}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(BaseTransform):
+    """Flip with probability ``prob``.
+
+    Args:
+        prob: probability of flipping.
+        direction: 'horizontal' (left-right) or 'vertical' (up-down).
+
+    Required keys: ``img``. Modified keys: ``img``. Added keys: ``flip``,
+    ``flip_direction``.
+    """
+
+    _CV2_CODES = {'horizontal': 1, 'vertical': 0}
+
+    def __init__(self, prob: float = 0.5, direction: str = 'horizontal'):
+        if direction not in self._CV2_CODES:
+            raise ValueError(f'unknown direction {direction!r}')
+        self.prob = prob
+        self.direction = direction
+
+    def transform(self, results: dict) -> dict:
+        # timm/torchvision flip when a uniform draw falls below ``prob``.
+        flip = random.random() < self.prob
+        if flip:
+            results['img'] = cv2.flip(results['img'],
+                                      self._CV2_CODES[self.direction])
+        results['flip'] = flip
+        results['flip_direction'] = self.direction if flip else None
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(prob={self.prob}, '
+                f'direction={self.direction})')
+
+
+@TRANSFORMS.register_module()
+class ResizeEdge(BaseTransform):
+    """Resize so that one edge equals ``scale``, keeping the aspect ratio.
+
+    The other edge is ``int(scale * other / edge)`` (truncated), as in
+    torchvision's ``Resize(int)``: with ``edge='short'`` and ``scale=256`` a
+    500 x 375 (w x h) image becomes 341 x 256.
+
+    Args:
+        scale: target length of the chosen edge.
+        edge: 'short', 'long', 'width' or 'height'.
+        interpolation: as in :class:`RandomResizedCrop`.
+        backend: 'cv2' (fast) or 'pillow'. Pillow low-pass filters when it
+            shrinks, as the official DeiT evaluation (torchvision on PIL
+            images) does; cv2 does not, which shifts accuracies slightly.
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``. Added
+    keys: ``scale_factor`` (w, h).
+    """
+
+    def __init__(self, scale: int, edge: str = 'short',
+                 interpolation: str = 'bicubic', backend: str = 'cv2'):
+        if edge not in ('short', 'long', 'width', 'height'):
+            raise ValueError(f'unknown edge {edge!r}')
+        if backend not in ('cv2', 'pillow'):
+            raise ValueError(f'backend must be "cv2" or "pillow", got '
+                             f'{backend!r}')
+        self.scale = scale
+        self.edge = edge
+        self.interpolation = _check_interpolation(interpolation)
+        self.backend = backend
+
+    def output_size(self, height: int, width: int) -> Tuple[int, int]:
+        """(h, w) after resizing an image of ``height`` x ``width``."""
+        by_width = (self.edge == 'width'
+                    or (self.edge == 'short' and width < height)
+                    or (self.edge == 'long' and width > height))
+        if by_width:
+            return int(self.scale * height / width), self.scale
+        return self.scale, int(self.scale * width / height)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        height, width = img.shape[:2]
+        out_h, out_w = self.output_size(height, width)
+        if (out_h, out_w) != (height, width) and self.backend == 'pillow':
+            img = mmcv.imresize(img, (out_w, out_h),
+                                interpolation=self.interpolation,
+                                backend='pillow')
+        elif (out_h, out_w) != (height, width):
+            img = cv2.resize(
+                img, (out_w, out_h),
+                interpolation=F.RESIZE_INTERPOLATIONS[self.interpolation])
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['scale_factor'] = (out_w / width, out_h / height)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale={self.scale}, '
+                f'edge={self.edge}, interpolation={self.interpolation}, '
+                f'backend={self.backend})')
+
+
+@TRANSFORMS.register_module()
+class CenterCrop(BaseTransform):
+    """Crop the centre, placed as torchvision places it: the top-left corner
+    is ``round((size - crop) / 2)`` with Python's rounding (halves to even).
+    An image smaller than the crop keeps its size along that edge.
+
+    Args:
+        crop_size: int or (h, w).
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``.
+    """
+
+    def __init__(self, crop_size: Union[int, Sequence[int]]):
+        self.crop_size = _pair(crop_size)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        height, width = img.shape[:2]
+        crop_h = min(self.crop_size[0], height)
+        crop_w = min(self.crop_size[1], width)
+        top = int(round((height - crop_h) / 2.0))
+        left = int(round((width - crop_w) / 2.0))
+        img = img[top:top + crop_h, left:left + crop_w]
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(crop_size={self.crop_size})'
+
+
+@TRANSFORMS.register_module()
+class ColorJitter(BaseTransform):
+    """Random brightness, contrast and saturation, as torchvision's
+    ``ColorJitter`` on PIL images (hue is not supported): each factor is drawn
+    uniformly in [max(0, 1 - x), 1 + x] and the three adjustments run in a
+    random order, with Pillow's ``ImageEnhance`` arithmetic.
+
+    DeiT passes ``color_jitter=0.4`` to timm, but timm drops colour jitter
+    whenever RandAugment is on, so the DeiT recipe does not use this
+    transform.
+
+    Args:
+        brightness: strength of the brightness change (0 disables it).
+        contrast: strength of the contrast change (0 disables it).
+        saturation: strength of the saturation change (0 disables it).
+
+    Required keys: ``img``. Modified keys: ``img``.
+    """
+
+    def __init__(self, brightness: float = 0., contrast: float = 0.,
+                 saturation: float = 0.):
+        self.ranges = {}
+        for name, strength in (('brightness', brightness),
+                               ('contrast', contrast),
+                               ('saturation', saturation)):
+            if strength < 0:
+                raise ValueError(f'{name} must be >= 0, got {strength}')
+            if strength > 0:
+                self.ranges[name] = (max(0., 1. - strength), 1. + strength)
+
+    _ADJUST = {
+        'brightness': F.adjust_brightness,
+        'contrast': F.adjust_contrast,
+        'saturation': F.adjust_color,
+    }
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        names = list(self.ranges)
+        random.shuffle(names)
+        for name in names:
+            img = self._ADJUST[name](img, random.uniform(*self.ranges[name]))
+        results['img'] = img
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(ranges={self.ranges})'
+
+
+@TRANSFORMS.register_module()
+class RandomErasing(BaseTransform):
+    """Random erasing (Zhong et al. 2020) with timm's sampling, on uint8.
+
+    timm erases the normalised float image: the box is drawn as here and
+    filled with N(0, 1) noise ('pixel'), one N(0, 1) colour ('rand') or 0
+    ('const'). Our images stay uint8 until the data preprocessor normalises
+    them with ``(x - mean) / std``, so the fill is drawn in that space and
+    mapped back: ``round(mean + std * z)``, clipped to [0, 255]. After
+    normalisation the box holds ``z`` up to the rounding (at most 0.5 / std,
+    under 0.01) except where ``z`` lies beyond the uint8 range, which
+    saturates (with ImageNet statistics z < -1.8 to -2.1 or z > 2.2 to 2.6
+    depending on the channel: 3 to 4% of the draws).
+    ``fill_color`` and ``fill_std`` must therefore be the preprocessor's
+    mean and std, in BGR order.
+
+    Box: with probability ``erase_prob``, up to 10 times draw the area
+    fraction uniformly in [min_area_ratio, max_area_ratio] and the aspect
+    ratio (h / w) log-uniformly in ``aspect_range``; the first box strictly
+    smaller than the image is placed uniformly and erased.
+
+    Args:
+        erase_prob: probability of erasing a box.
+        mode: 'pixel', 'rand' or 'const' (see above).
+        min_area_ratio: smallest box area over the image area.
+        max_area_ratio: largest box area over the image area.
+        aspect_range: (min, max) of the box's height over width.
+        fill_color: per-channel mean on the 0-255 scale (BGR).
+        fill_std: per-channel std on the 0-255 scale (BGR).
+
+    Required keys: ``img`` (H, W, 3) uint8. Modified keys: ``img`` (written
+    in place).
+    """
+
+    def __init__(self,
+                 erase_prob: float = 0.5,
+                 mode: str = 'const',
+                 min_area_ratio: float = 0.02,
+                 max_area_ratio: float = 1 / 3,
+                 aspect_range: Tuple[float, float] = (0.3, 1 / 0.3),
+                 fill_color: Sequence[float] = IMAGENET_BGR_MEAN,
+                 fill_std: Sequence[float] = IMAGENET_BGR_STD):
+        if mode not in ('pixel', 'rand', 'const'):
+            raise ValueError(f'unknown mode {mode!r}')
+        if not 0 < min_area_ratio <= max_area_ratio:
+            raise ValueError('need 0 < min_area_ratio <= max_area_ratio')
+        self.erase_prob = erase_prob
+        self.mode = mode
+        self.min_area_ratio = min_area_ratio
+        self.max_area_ratio = max_area_ratio
+        self.aspect_range = tuple(aspect_range)
+        self.fill_color = np.asarray(fill_color, np.float32)
+        self.fill_std = np.asarray(fill_std, np.float32)
+
+    def sample_box(self, height: int,
+                   width: int) -> Optional[Tuple[int, int, int, int]]:
+        """Draw the box for an image of ``height`` x ``width``.
+
+        Returns:
+            (top, left, box_height, box_width), or None to leave the image.
+        """
+        if random.random() > self.erase_prob:
+            return None
+        area = height * width
+        log_aspect = (math.log(self.aspect_range[0]),
+                      math.log(self.aspect_range[1]))
+        for _ in range(10):
+            target_area = random.uniform(self.min_area_ratio,
+                                         self.max_area_ratio) * area
+            aspect = math.exp(random.uniform(*log_aspect))
+            box_h = int(round(math.sqrt(target_area * aspect)))
+            box_w = int(round(math.sqrt(target_area / aspect)))
+            if box_w < width and box_h < height:
+                top = random.randint(0, height - box_h)
+                left = random.randint(0, width - box_w)
+                return top, left, box_h, box_w
+        return None
+
+    def sample_noise(self, box_h: int, box_w: int) -> np.ndarray:
+        """The fill of a box in normalised units, broadcastable to
+        (box_h, box_w, 3): N(0, 1) per value, per channel, or zeros."""
+        if self.mode == 'const':
+            return np.zeros((1, 1, 3), np.float32)
+        shape = (box_h, box_w, 3) if self.mode == 'pixel' else (1, 1, 3)
+        # A generator seeded from numpy's global state (which mmengine seeds
+        # per worker) draws float32 normals twice as fast as the global one.
+        rng = np.random.default_rng(np.random.randint(2**31))
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    def fill_values(self, noise: np.ndarray) -> np.ndarray:
+        """Map normalised values to uint8: round(mean + std * z), clipped."""
+        values = noise.astype(np.float32) * self.fill_std
+        values += self.fill_color
+        np.rint(values, out=values)
+        np.clip(values, 0, 255, out=values)
+        return values.astype(np.uint8)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        box = self.sample_box(*img.shape[:2])
+        if box is None:
+            return results
+        top, left, box_h, box_w = box
+        img[top:top + box_h, left:left + box_w] = self.fill_values(
+            self.sample_noise(box_h, box_w))
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(erase_prob={self.erase_prob}, '
+                f'mode={self.mode}, area_ratio=({self.min_area_ratio}, '
+                f'{self.max_area_ratio}), aspect_range={self.aspect_range})')
