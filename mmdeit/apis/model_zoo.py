@@ -15,6 +15,7 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 import mmdeit
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 ZOO_FOLDERS = ('deit', 'teachers', 'demo')
 
@@ -23,7 +24,8 @@ def config_root() -> Path:
     """The configs folder: inside the installed package (``.mim``) or, for a
     source checkout, beside it."""
     package = Path(mmdeit.__file__).resolve().parent
-    for candidate in (package / '.mim' / 'configs', package.parent / 'configs'):
+    candidates = (package / '.mim' / 'configs', package.parent / 'configs')
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
@@ -81,6 +83,7 @@ def load_config(model: Union[str, Config]) -> Config:
     return Config.fromfile(model_info(model)['config'])
 
 
+@unknown_type_hints()
 def build_model_from_config(cfg: Config) -> nn.Module:
     """Build ``cfg.model`` with mmdeit's registries, folding in a top-level
     ``data_preprocessor`` as mmengine's runner does."""

@@ -1,8 +1,10 @@
 """Reading checkpoint files safely: safetensors, or ``torch.load`` with
 ``weights_only=True``; never a silent unsafe unpickle."""
+import contextlib
 import os
 import os.path as osp
-from typing import Any, Dict, Optional
+import pickle
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import urlparse
 
 import torch
@@ -46,13 +48,67 @@ def resolve(source: str) -> str:
     return path
 
 
+def _history_buffer_method(owner: Any, name: str) -> Any:
+    """Stand-in for ``getattr`` while unpickling a runner checkpoint.
+
+    mmengine pickles the statistics methods of a ``HistoryBuffer`` (min, max,
+    current, mean) as ``getattr(HistoryBuffer, name)``. Allowing the real
+    ``getattr`` would let a file reach any attribute of anything it can
+    name, so only these methods are resolved.
+    """
+    from mmengine.logging import HistoryBuffer
+    methods = {'min', 'max', 'current', 'mean',
+               *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in methods:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({owner!r}, {name!r}) in a checkpoint')
+
+
+def runner_checkpoint_globals() -> List[Any]:
+    """The non-tensor globals of an mmengine runner checkpoint, for
+    ``weights_only`` loading: the message hub's ``HistoryBuffer`` (with its
+    statistics methods), the numpy arrays, dtypes and scalars it holds.
+
+    Numpy 1 and 2 name their pickling helpers ``numpy.core.multiarray.*``
+    and ``numpy._core.multiarray.*``; both names are allowed.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    multiarray = np._core.multiarray if hasattr(np, '_core') \
+        else np.core.multiarray
+    allowed: List[Any] = [HistoryBuffer, (_history_buffer_method,
+                                          'builtins.getattr'),
+                          np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        allowed += [(multiarray._reconstruct, f'{module}._reconstruct'),
+                    (multiarray.scalar, f'{module}.scalar')]
+    # a dtype is rebuilt as an instance of its own class (Float64DType...)
+    allowed += sorted({type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG'},
+                      key=str)
+    return allowed
+
+
+def allow_runner_checkpoints() -> contextlib.AbstractContextManager:
+    """Context in which ``torch.load(weights_only=True)`` reads mmengine
+    runner checkpoints (resume, ``load_from``), see
+    :func:`runner_checkpoint_globals`."""
+    safe_globals = getattr(torch.serialization, 'safe_globals', None)
+    if safe_globals is None:  # torch < 2.5 loads them unrestricted
+        return contextlib.nullcontext()
+    return safe_globals(runner_checkpoint_globals())
+
+
 def read_checkpoint(source: str, map_location: str = 'cpu',
                     trusted: bool = False) -> Dict[str, Any]:
     """Load a checkpoint file into a dict.
 
     Args:
         source: path or URL of a ``.safetensors`` file or a torch pickle
-            (``.pth``/``.pt``/``.bin``).
+            (``.pth``/``.pt``/``.bin``), or a Hugging Face model folder (or
+            the ``model.safetensors`` in one), read by
+            :func:`mmdeit.checkpoint.hf.read_hf_folder` into
+            ``{'state_dict': ..., 'meta': ...}``.
         map_location: device for the tensors.
         trusted: allow full unpickling (``weights_only=False``). Only for
             files whose origin you trust: a pickle can run arbitrary code.
@@ -63,8 +119,9 @@ def read_checkpoint(source: str, map_location: str = 'cpu',
             that safe loading does not allow (the message names the path).
     """
     path = resolve(source)
-    if osp.isdir(path):
-        raise CheckpointError(f'{path} is a folder, not a checkpoint file')
+    from .hf import hf_folder_of, read_hf_folder  # hf builds on this module
+    if hf_folder_of(path) is not None:
+        return read_hf_folder(path, map_location, trusted)
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         try:
@@ -73,8 +130,9 @@ def read_checkpoint(source: str, map_location: str = 'cpu',
             raise CheckpointError(
                 f'cannot read safetensors file {path}: {error}') from error
     try:
-        return torch.load(path, map_location=map_location,
-                          weights_only=not trusted)
+        with allow_runner_checkpoints():
+            return torch.load(path, map_location=map_location,
+                              weights_only=not trusted)
     except Exception as error:
         hint = ''
         if 'weights_only' in str(error) or 'Unsupported global' in str(error):
@@ -98,3 +156,48 @@ def unwrap_state_dict(checkpoint: Dict[str, Any],
         if isinstance(checkpoint.get(candidate), dict):
             return checkpoint[candidate]
     return checkpoint
+
+
+# Writing, for files a crash must never leave half-written (training
+# checkpoints and the pointer to the latest one).
+
+
+def _fsync(path: str) -> None:
+    """Flush ``path`` (a file, or on POSIX a folder: its entries) to disk."""
+    flags = os.O_RDONLY
+    if osp.isdir(path):
+        flags |= getattr(os, 'O_DIRECTORY', 0)
+    handle = os.open(path, flags)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def write_durably(path: str, write: Callable[[str], None]) -> str:
+    """Write a file so that ``path`` holds either its old content or all of
+    the new one, across a kill or a power cut.
+
+    ``write(tmp)`` fills a temporary file in the same folder (see
+    :func:`mmdeit.checkpoint.saving.temporary_file`); it is flushed to disk
+    (fsync), given the permissions a new file gets (umask), renamed onto
+    ``path`` (``os.replace``, atomic on POSIX and Windows), and the folder is
+    flushed so that the rename itself survives a power cut. A failure before
+    the rename leaves ``path`` untouched and no temporary file. Returns
+    ``path``.
+    """
+    from .saving import temporary_file
+    with temporary_file(path) as tmp:
+        write(tmp)
+        _fsync(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    if os.name == 'posix':
+        _fsync(osp.dirname(osp.abspath(path)))
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

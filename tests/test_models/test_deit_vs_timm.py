@@ -53,3 +53,17 @@ def test_official_layout_gives_timm_logits(name, tmp_path):
         logits = model(x)
     assert logits.shape == (2, 1000)
     torch.testing.assert_close(logits, expected, rtol=0, atol=1e-4)
+
+
+def test_distilled_weights_into_a_plain_model_name_the_keys(tmp_path):
+    from mmdeit.checkpoint import CheckpointError
+    reference = timm.create_model('deit_tiny_distilled_patch16_224')
+    path = tmp_path / 'distilled.pth'
+    torch.save({'model': reference.state_dict()}, path)
+    with pytest.raises(CheckpointError) as error:
+        mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=str(path))
+    message = str(error.value)
+    assert str(path) in message
+    assert 'backbone.pos_embed: checkpoint (1, 198, 192) vs model ' \
+        '(1, 197, 192)' in message
+    assert 'backbone.dist_token' in message and 'head.fc_dist' in message

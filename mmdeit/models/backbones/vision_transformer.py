@@ -207,7 +207,8 @@ class VisionTransformer(BaseModule):
                         self.embed_dims))
         self.drop_after_pos = nn.Dropout(drop_rate)
 
-        rates = torch.linspace(0, drop_path_rate, self.num_layers).tolist()
+        rates = [drop_path_rate * i / max(self.num_layers - 1, 1)
+                 for i in range(self.num_layers)]
         self.layers = nn.ModuleList(
             TransformerEncoderLayer(
                 self.embed_dims, settings['num_heads'],

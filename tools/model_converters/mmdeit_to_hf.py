@@ -1,0 +1,39 @@
+"""Export an mmdeit model to a Hugging Face transformers folder.
+
+    python tools/model_converters/mmdeit_to_hf.py CONFIG CKPT OUT_DIR
+
+CONFIG: a config file or zoo name; CKPT: its weights in any layout mmdeit
+reads (the position embedding is resized to the config's image size).
+OUT_DIR receives config.json, model.safetensors and preprocessor_config.json
+(DeiTImageProcessor: bicubic resize to size / 0.875, centre crop, ImageNet
+mean/std). A distilled model with two heads becomes
+``DeiTForImageClassificationWithTeacher``, one with a single head
+``DeiTForImageClassification``, a model without distillation token
+``ViTForImageClassification`` (as the Hub's facebook/deit-* models); each
+loads with ``AutoModelForImageClassification.from_pretrained(OUT_DIR)``.
+Class names come from the checkpoint's ``meta['dataset_meta']``, else
+ImageNet-1k's for 1000 classes.
+"""
+import argparse
+
+from mmdeit.apis import get_model
+from mmdeit.checkpoint import read_checkpoint
+from mmdeit.checkpoint.export import default_classes, save_hf
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file or zoo name')
+    parser.add_argument('checkpoint', help='checkpoint path, URL or folder')
+    parser.add_argument('out_dir', help='output folder')
+    args = parser.parse_args(argv)
+    model = get_model(args.config, pretrained=args.checkpoint)
+    meta = read_checkpoint(args.checkpoint).get('meta')
+    classes = default_classes(model.head.num_classes, meta)
+    save_hf(model, args.out_dir, classes=classes)
+    print(f'{args.checkpoint} -> {args.out_dir}')
+    return args.out_dir
+
+
+if __name__ == '__main__':
+    main()
