@@ -18,11 +18,12 @@ model = dict(
 
 base_lr = 5e-6 * 512 / 512
 optim_wrapper = dict(optimizer=dict(lr=base_lr, weight_decay=1e-8))
+# The same warm-up + cosine as pre-training, over 30 epochs; with the
+# minimum equal to the base lr the cosine is flat.
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / base_lr, by_epoch=True,
-         begin=0, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=25, eta_min=5e-6, by_epoch=True,
-         begin=5, end=30, convert_to_iter_based=True),
+    dict(type='WarmupCosineLR', T_max=30, eta_min=5e-6, warmup_length=5,
+         warmup_start_lr=1e-6, by_epoch=True, end=30,
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=30)
 auto_scale_lr = dict(base_batch_size=512)

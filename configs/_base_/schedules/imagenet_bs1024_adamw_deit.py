@@ -1,40 +1,42 @@
-# The DeiT schedule: AdamW, lr 5e-4 x total_batch / 512 (1e-3 at 1024),
-# weight decay 0.05 except on norms, biases, tokens and the position
-# embedding; 5 linear warm-up epochs from 1e-6, cosine to 1e-5, 300 epochs.
+# The DeiT schedule (official main.py defaults): AdamW, lr 5e-4 per 512
+# images (1e-3 at a total batch of 1024), weight decay 0.05, eps 1e-8; no
+# weight decay on 1-D parameters (norms, biases), the class/distillation
+# tokens and the position embedding; 5 linear warm-up epochs from 1e-6, then
+# a cosine to 1e-5 over 300 epochs, both updated every iteration.
 base_lr = 5e-4 * 1024 / 512
-warmup_lr = 1e-6
-min_lr = 1e-5
 max_epochs = 300
-warmup_epochs = 5
 
 optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=base_lr, weight_decay=0.05, eps=1e-8,
         betas=(0.9, 0.999)),
     paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        bias_decay_mult=0.0,
+        # 1-D parameters: every LayerNorm weight and bias, every bias.
+        flat_decay_mult=0.0,
+        # DeiT's no_weight_decay(); mmengine matches these as substrings of
+        # '<module path>.<name>', e.g. 'backbone.cls_token'.
         custom_keys={
             '.cls_token': dict(decay_mult=0.0),
             '.dist_token': dict(decay_mult=0.0),
             '.pos_embed': dict(decay_mult=0.0),
         }),
+    # DeiT trains without clipping; to clip, e.g. clip_grad=dict(max_norm=5.0)
 )
 
+# timm's CosineLRScheduler as DeiT configures it (warm-up not a prefix: after
+# warm-up the cosine is at cos(pi * 5 / 300), not at its start). The official
+# code steps it once per epoch; here it is evaluated at fractional epochs, so
+# it equals timm's values at each epoch start and moves smoothly in between.
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=warmup_lr / base_lr,
+        type='WarmupCosineLR',
+        T_max=max_epochs,
+        eta_min=1e-5,
+        warmup_length=5,
+        warmup_start_lr=1e-6,
         by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
-        eta_min=min_lr,
-        by_epoch=True,
-        begin=warmup_epochs,
+        # explicit, so that a run stopped early (train_cfg.max_epochs) and
+        # resumed with more epochs keeps following the same curve
         end=max_epochs,
         convert_to_iter_based=True),
 ]
@@ -43,5 +45,7 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-# lr above is for a total batch of 1024; --auto-scale-lr rescales it.
+# lr above is for a total batch of 1024; --auto-scale-lr rescales it to the
+# actual total batch (as the official code always does). The warm-up start
+# and the final lr are absolute and not rescaled.
 auto_scale_lr = dict(base_batch_size=1024)

@@ -13,7 +13,7 @@ from PIL import Image
 from timm.data.random_erasing import RandomErasing as TimmRandomErasing
 from timm.data.transforms import RandomResizedCropAndInterpolation
 
-from conftest import from_pil, make_photo, to_pil
+from photo_images import from_pil, make_photo, to_pil
 from mmdeit.datasets.transforms import (CenterCrop, ColorJitter,
                                         RandomErasing, RandomFlip,
                                         RandomResizedCrop, ResizeEdge)

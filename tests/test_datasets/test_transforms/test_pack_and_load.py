@@ -7,7 +7,7 @@ from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
-from conftest import make_photo
+from photo_images import make_photo
 from mmdeit.datasets.transforms import PackInputs
 from mmdeit.registry import TRANSFORMS
 from mmdeit.structures import DataSample

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from timm.data import auto_augment as timm_aa
 
-from conftest import from_pil, to_pil
+from photo_images import from_pil, to_pil
 from mmdeit.datasets.transforms import RandAugment
 from mmdeit.datasets.transforms import auto_augment as aa
 from mmdeit.datasets.transforms import functional as F

@@ -1,0 +1,177 @@
+"""End to end: tools/train.py, resume, tools/test.py and the torchrun scripts
+on a user config written the MMPretrain way (the repo's DeiT-tiny config as
+base, a CustomDataset folder, a tiny arch, 3 classes)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmdeit.checkpoint.io import allow_runner_checkpoints
+
+ROOT = Path(__file__).parents[2]
+CLASSES = 3
+USER_CONFIG = '''
+_base_ = ['{base}']
+
+data_root = '{data_root}'
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
+                  feedforward_channels=64),
+        img_size=32, patch_size=8),
+    head=dict(num_classes=3, in_channels=32))
+data_preprocessor = dict(num_classes=3)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=32, interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
+    dict(type='RandomErasing', erase_prob=0.25, mode='pixel'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=36, edge='short', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=32),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=6, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='val', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+'''
+# 12 training images in batches of 6: 2 iterations per epoch.
+QUIET = ['default_hooks.logger.interval=1']
+
+
+@pytest.fixture(scope='module')
+def user_config(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp('deit_e2e')
+    rng = np.random.default_rng(0)
+    for split, count in (('train', 4), ('val', 2)):
+        for label in range(CLASSES):
+            folder = root / 'data' / split / f'class_{label}'
+            folder.mkdir(parents=True)
+            colour = np.roll([200, 30, 30], label)
+            for index in range(count):
+                noise = rng.normal(0, 25, (40, 48, 3))
+                image = np.clip(colour + noise, 0, 255).astype(np.uint8)
+                suffix = 'png' if index % 2 else 'jpg'
+                cv2.imwrite(str(folder / f'{index}.{suffix}'), image)
+    config = root / 'my_deit.py'
+    config.write_text(USER_CONFIG.format(
+        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
+        data_root=root / 'data'))
+    return config
+
+
+def run(*command: str, env: dict = None) -> str:
+    full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    done = subprocess.run(command, cwd=ROOT, env=full_env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return done.stdout
+
+
+def read(path: Path) -> dict:
+    with allow_runner_checkpoints():
+        return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def logged_lrs(work_dir: Path) -> list:
+    """lr of every training iteration, over all runs in the work dir."""
+    lrs = {}
+    for scalars in sorted(work_dir.glob('*/vis_data/scalars.json')):
+        for line in scalars.read_text().splitlines():
+            record = json.loads(line)
+            if 'lr' in record:
+                lrs[record['iter']] = record['lr']
+    return [lrs[i] for i in sorted(lrs)]
+
+
+def warmup_lr(step: int) -> float:
+    """The schedule in its first epochs: 5 warm-up epochs of 2 iterations
+    from 1e-6 to 1e-3."""
+    return 1e-6 + (1e-3 - 1e-6) * step / 10
+
+
+def test_train_resume_and_test(user_config, tmp_path):
+    work_dir = tmp_path / 'work'
+    train = [sys.executable, 'tools/train.py', str(user_config),
+             '--work-dir', str(work_dir)]
+    run(*train, '--cfg-options', 'train_cfg.max_epochs=1', *QUIET)
+    first = read(work_dir / 'epoch_1.pth')
+    assert (first['meta']['epoch'], first['meta']['iter']) == (1, 2)
+
+    # resume from the work dir's latest checkpoint, in bf16 autocast
+    out = run(*train, '--resume', '--amp', '--cfg-options',
+              'train_cfg.max_epochs=2', *QUIET)
+    assert 'resumed epoch: 1, iter: 2' in out
+    second = read(work_dir / 'epoch_2.pth')
+    assert (second['meta']['epoch'], second['meta']['iter']) == (2, 4)
+    # the optimizer and the scheduler went on where they stopped
+    steps = {int(s['step']) for s in second['optimizer']['state'].values()}
+    assert steps == {4}
+    assert second['param_schedulers'][0]['last_step'] == 4
+    assert logged_lrs(work_dir) == pytest.approx(
+        [warmup_lr(step) for step in range(4)], rel=1e-9)
+    assert not torch.equal(first['state_dict']['backbone.pos_embed'],
+                           second['state_dict']['backbone.pos_embed'])
+
+    out_file = tmp_path / 'metrics.json'
+    checkpoint = str(work_dir / 'epoch_2.pth')
+    out = run(sys.executable, 'tools/test.py', str(user_config), checkpoint,
+              '--work-dir', str(work_dir), '--out', str(out_file))
+    table = out.split(f'{checkpoint}\n')[-1].splitlines()
+    assert table[0].split() == ['metric', 'value']
+    names = [line.split()[0] for line in table[2:4]]
+    assert names == ['accuracy/top1', 'accuracy/top5']
+    record = json.loads(out_file.read_text())
+    assert record == json.loads((work_dir / 'test_metrics.json').read_text())
+    metrics = record['metrics']
+    # 6 validation images: top-1 is a multiple of 1/6, top-5 of 3 classes 100
+    assert round(metrics['accuracy/top1'] * 6 / 100, 4) in range(7)
+    assert metrics['accuracy/top5'] == 100
+    assert f'{metrics["accuracy/top1"]:.2f}' in table[2]
+
+
+def free_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
+
+
+def test_dist_train_and_test_two_cpu_processes(user_config, tmp_path):
+    work_dir = tmp_path / 'work'
+    env = dict(PYTHON=sys.executable, PORT=free_port())
+    run('bash', 'tools/dist_train.sh', str(user_config), '2', '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *QUIET,
+        env=env)
+    checkpoint = read(work_dir / 'epoch_1.pth')
+    # each of the 2 ranks took 6 of the 12 images: one batch of 6 each
+    assert checkpoint['meta']['iter'] == 1
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'Distributed training: True' in log
+    assert "dist_cfg: {'backend': 'gloo'}" in log
+
+    env['PORT'] = free_port()
+    out = run('bash', 'tools/dist_test.sh', str(user_config),
+              str(work_dir / 'epoch_1.pth'), '2', '--work-dir',
+              str(work_dir), env=env)
+    assert 'accuracy/top1' in out
+    metrics = json.loads((work_dir / 'test_metrics.json').read_text())
+    assert set(metrics['metrics']) >= {'accuracy/top1', 'accuracy/top5'}

@@ -1,0 +1,128 @@
+"""Evaluate a checkpoint on the config's test set and print its metrics.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.json]
+        [--trust-checkpoint] [--cfg-options key=value ...]
+        [--launcher none|pytorch|slurm]
+
+CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
+mmengine's training checkpoints, official DeiT/timm, MMPretrain, Hugging
+Face). The metrics are written as JSON to WORK_DIR/test_metrics.json and,
+with ``--out``, to that file too.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict
+
+from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmdeit.checkpoint import load_pretrained  # noqa: E402
+from mmdeit.registry import RUNNERS  # noqa: E402
+from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate a checkpoint')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint path or URL')
+    parser.add_argument(
+        '--work-dir',
+        help='where logs and the metrics go (default: '
+        './work_dirs/<config name>)')
+    parser.add_argument('--out', help='also write the metrics to this JSON')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. test_dataloader.batch_size=32')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='read CHECKPOINT even if it needs full unpickling, which can '
+        'run code: only for files you trust')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='how the processes were started')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def format_table(metrics: Dict[str, object]) -> str:
+    """Two aligned columns, metric and value, one row per metric."""
+    rows = [(name, f'{value:.2f}' if isinstance(value, float) else str(value))
+            for name, value in metrics.items()]
+    rows.insert(0, ('metric', 'value'))
+    width = max(len(name) for name, _ in rows)
+    value_width = max(len(value) for _, value in rows)
+    lines = [f'{name:<{width}}  {value:>{value_width}}'
+             for name, value in rows]
+    lines.insert(1, '-' * (width + 2 + value_width))
+    return '\n'.join(lines)
+
+
+def to_json(value):
+    """Metrics as JSON values (tensors and numpy numbers become floats or
+    lists)."""
+    if hasattr(value, 'tolist'):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    return value
+
+
+@unknown_type_hints()
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    # Weights come from CHECKPOINT through mmdeit's loader, which knows the
+    # foreign layouts; mmengine's own loading stays off.
+    cfg.load_from = None
+    cfg.resume = False
+    setup_cpu_distributed(cfg, cfg.launcher)
+
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
+        else Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
+    metrics = to_json(runner.test())
+
+    if is_main_process():
+        print(f'\n{args.checkpoint}\n{format_table(metrics)}', flush=True)
+        record = dict(config=args.config, checkpoint=args.checkpoint,
+                      metrics=metrics)
+        paths = [osp.join(cfg.work_dir, 'test_metrics.json')]
+        if args.out:
+            paths.append(args.out)
+        for path in paths:
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+            with open(path, 'w') as f:
+                json.dump(record, f, indent=2)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,122 @@
+"""Train a model from a config with mmengine's runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--auto-scale-lr] [--trust-checkpoint] [--cfg-options key=value ...]
+        [--launcher none|pytorch|slurm]
+
+Several processes: tools/dist_train.sh (torchrun) or tools/slurm_train.sh.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+# Importable from a source checkout without installing the package.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmdeit.engine.resume import configure_resume, run_training  # noqa: E402
+from mmdeit.registry import RUNNERS  # noqa: E402
+from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--work-dir',
+        help='where logs and checkpoints go (default: '
+        './work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint; without a value, from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: on CUDA AmpOptimWrapper (float16 with loss '
+        'scaling; bfloat16 with --cfg-options optim_wrapper.dtype=bfloat16), '
+        'on the CPU bfloat16 autocast (AutocastOptimWrapper)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the total batch size over '
+        'auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. train_dataloader.batch_size=32')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='read the --resume/load_from checkpoint even if it needs full '
+        'unpickling, which can run code: only for files you trust')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='how the processes were started')
+    # torch.distributed.launch passes --local_rank (older) or --local-rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def enable_amp(cfg: Config) -> None:
+    """Mixed precision for the config's optim wrapper."""
+    wrapper = cfg.optim_wrapper
+    if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper',
+                                               'AutocastOptimWrapper'):
+        return
+    if torch.cuda.is_available():
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.loss_scale = 'dynamic'
+    else:
+        wrapper.type = 'AutocastOptimWrapper'
+        wrapper.setdefault('dtype', 'bfloat16')
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Fold the command line into the config (``--cfg-options`` first, so
+    that e.g. ``optim_wrapper.dtype=bfloat16`` combines with ``--amp``)."""
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.auto_scale_lr:
+        cfg.setdefault('auto_scale_lr', {})
+        cfg.auto_scale_lr.enable = True
+    configure_resume(cfg, args.resume)
+    if args.trust_checkpoint:
+        cfg.trust_checkpoint = True
+    return cfg
+
+
+@unknown_type_hints()
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    setup_cpu_distributed(cfg, cfg.launcher)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
+        else Runner.from_cfg(cfg)
+    run_training(runner)
+
+
+if __name__ == '__main__':
+    main()
