@@ -1,3 +1,4 @@
+from .regnet import RegNet
 from .vision_transformer import DistilledVisionTransformer, VisionTransformer
 
-__all__ = ['VisionTransformer', 'DistilledVisionTransformer']
+__all__ = ['VisionTransformer', 'DistilledVisionTransformer', 'RegNet']

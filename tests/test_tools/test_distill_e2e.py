@@ -1,0 +1,149 @@
+"""End to end distillation as a user runs it: train a small teacher with
+tools/train.py, distil a DeiT student from that teacher's config and
+checkpoint, evaluate the student with tools/test.py (per-head, teacher and
+agreement metrics)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import mmdeit
+
+from mmdeit.checkpoint.io import allow_runner_checkpoints
+
+ROOT = Path(__file__).parents[2]
+DATA = '''
+data_root = '{data_root}'
+data_preprocessor = dict(num_classes=3)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=32, interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=36, edge='short', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=32),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=6, num_workers=0, persistent_workers=False,
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=6, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='val', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=1)
+default_hooks = dict(logger=dict(interval=1))
+'''
+TEACHER = '''
+_base_ = ['{root}/configs/teachers/regnety-16gf_in1k.py',
+          '{root}/configs/_base_/schedules/imagenet_bs1024_adamw_deit.py']
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, w0=8, wa=8, wm=2, depth=6,
+                            group_width=8, se_ratio=0.25)),
+    head=dict(num_classes=3, in_channels=64))
+''' + DATA
+STUDENT = '''
+_base_ = ['{root}/configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py']
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=32, num_layers=1, num_heads=2,
+                  feedforward_channels=64),
+        img_size=32, patch_size=16),
+    head=dict(num_classes=3, in_channels=32),
+    teacher=dict(cfg='{teacher_config}', checkpoint='{teacher_checkpoint}'))
+''' + DATA
+
+
+def make_image_folder(root: Path) -> None:
+    rng = np.random.default_rng(0)
+    for split, count in (('train', 4), ('val', 2)):
+        for label in range(3):
+            folder = root / split / f'class_{label}'
+            folder.mkdir(parents=True)
+            colour = np.roll([200, 30, 30], label)
+            for index in range(count):
+                noise = rng.normal(0, 25, (40, 48, 3))
+                image = np.clip(colour + noise, 0, 255).astype(np.uint8)
+                cv2.imwrite(str(folder / f'{index}.png'), image)
+
+
+def run(*args: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return done.stdout
+
+
+def read(path: Path) -> dict:
+    with allow_runner_checkpoints():
+        return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def test_train_teacher_then_distil_and_test(tmp_path):
+    make_image_folder(tmp_path / 'data')
+    teacher_config = tmp_path / 'my_teacher.py'
+    teacher_config.write_text(TEACHER.format(root=ROOT,
+                                             data_root=tmp_path / 'data'))
+    run('tools/train.py', str(teacher_config), '--work-dir',
+        str(tmp_path / 'teacher'))
+    teacher_checkpoint = tmp_path / 'teacher' / 'epoch_1.pth'
+    teacher_state = read(teacher_checkpoint)['state_dict']
+
+    student_config = tmp_path / 'my_student.py'
+    student_config.write_text(STUDENT.format(
+        root=ROOT, data_root=tmp_path / 'data',
+        teacher_config=teacher_config, teacher_checkpoint=teacher_checkpoint))
+    work_dir = tmp_path / 'student'
+    log = run('tools/train.py', str(student_config), '--work-dir',
+              str(work_dir))
+    assert 'loss_distill' in log
+
+    checkpoint = read(work_dir / 'epoch_1.pth')
+    # the student's weights only, and where its teacher came from
+    state = checkpoint['state_dict']
+    assert 'backbone.stem.conv.weight' in teacher_state
+    assert not any(key.startswith(('backbone.stem', 'backbone.stages'))
+                   for key in state)
+    assert state['head.fc.weight'].shape == (3, 32)  # the teacher's: (3, 64)
+    assert checkpoint['meta']['distillation'] == dict(
+        type='hard', alpha=0.5,
+        teacher=dict(cfg=str(teacher_config),
+                     checkpoint=str(teacher_checkpoint)))
+    # the teacher, frozen: only the student's parameters were optimised
+    optimised = checkpoint['optimizer']['state']
+    assert len(optimised) == sum(
+        1 for key in checkpoint['state_dict']
+        if not key.startswith('data_preprocessor'))
+
+    out = run('tools/test.py', str(student_config),
+              str(work_dir / 'epoch_1.pth'), '--work-dir', str(work_dir))
+    metrics = json.loads((work_dir / 'test_metrics.json').read_text())
+    metrics = metrics['metrics']
+    for name in ('accuracy/top1', 'accuracy/top1_cls', 'accuracy/top1_dist',
+                 'accuracy/top1_teacher', 'accuracy/teacher_agreement'):
+        assert name in metrics and name in out
+        assert 0 <= metrics[name] <= 100
+
+    # the teacher inside the student is the trained teacher, unchanged
+    teacher = mmdeit.ImageClassificationInferencer(
+        str(teacher_config), pretrained=str(teacher_checkpoint))
+    images = sorted((tmp_path / 'data' / 'val').glob('*/*.png'))
+    predictions = teacher([str(p) for p in images], show_progress=False)
+    correct = [prediction['pred_label'] == int(path.parent.name[-1])
+               for prediction, path in zip(predictions, images)]
+    assert metrics['accuracy/top1_teacher'] == \
+        pytest.approx(100 * sum(correct) / len(correct))
