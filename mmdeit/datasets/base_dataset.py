@@ -6,6 +6,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset as MMEngineBaseDataset
 
 from mmdeit.registry import TRANSFORMS
+from .fetching import SampleFetchMixin
 
 
 def read_class_names(classes: Union[str, Sequence[str]]) -> tuple:
@@ -18,7 +19,7 @@ def read_class_names(classes: Union[str, Sequence[str]]) -> tuple:
         return tuple(line.strip() for line in f if line.strip())
 
 
-class BaseDataset(MMEngineBaseDataset):
+class BaseDataset(SampleFetchMixin, MMEngineBaseDataset):
     """A classification dataset: each data info holds ``img_path`` and, when
     labelled, ``gt_label`` (int class index); ``metainfo['classes']`` holds
     the class names in index order when they are known.
@@ -35,6 +36,10 @@ class BaseDataset(MMEngineBaseDataset):
             callables.
         test_mode, lazy_init, **kwargs: as in mmengine's ``BaseDataset``
             (``filter_cfg``, ``indices``, ``serialize_data``, ``max_refetch``).
+
+    Samples are fetched by :class:`mmdeit.datasets.fetching.SampleFetchMixin`:
+    seeded per sample, and in training an unreadable image is replaced by
+    another sample.
     """
 
     def __init__(self,

@@ -1,3 +1,4 @@
 from .repeat_aug import RepeatAugSampler
+from .resumable_batch import ResumableBatchSampler
 
-__all__ = ['RepeatAugSampler']
+__all__ = ['RepeatAugSampler', 'ResumableBatchSampler']
