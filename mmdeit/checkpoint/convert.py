@@ -113,3 +113,31 @@ def convert_checkpoint(source: str, layout: Optional[str] = None,
             meta[key] = source_meta[key]
     state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     return dict(state_dict=state, meta=meta)
+
+
+def converter_main(layout: str, doc: str, argv=None) -> str:
+    """The command line of the ``tools/model_converters/*_to_mmdeit.py``
+    scripts: ``SRC DST.pth [--drop REGEX ...]`` for weights in ``layout``.
+    Returns the written path."""
+    import argparse
+
+    from .saving import save_weights
+    parser = argparse.ArgumentParser(
+        description=doc.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    parser.add_argument('src', help='checkpoint path or URL')
+    parser.add_argument('dst', help='output .pth file')
+    parser.add_argument(
+        '--drop', action='append', default=[], metavar='REGEX',
+        help='leave out the keys (in mmdeit names where they have one) that '
+        'match, on purpose; repeatable')
+    args = parser.parse_args(argv)
+    if not args.dst.endswith(('.pth', '.pt')):
+        parser.error('DST must be a .pth file (it holds the meta too)')
+    checkpoint = convert_checkpoint(args.src, layout, args.drop)
+    save_weights(checkpoint, args.dst)
+    print(f'{args.src} ({layout}) -> {args.dst}: '
+          f'{len(checkpoint["state_dict"])} tensors')
+    for key in checkpoint['meta'].get('dropped_keys', []):
+        print(f'  dropped {key}')
+    return args.dst
