@@ -19,7 +19,9 @@ The configs are configs/demo/*. Runs go ``--jobs`` at a time (the teacher
 beside the plain student, the two distilled students once the teacher is
 trained), each with an equal share of the CPU threads: on a small CPU,
 single-threaded processes side by side waste less than two threads
-synchronising on every layer. ``--quick`` trains and tests on a few batches
+synchronising on every layer, and such a run loads its data itself rather
+than in a loader process. Training skips the configs' end-of-training
+validation, since the test command evaluates the same images. ``--quick`` trains and tests on a few batches
 only, to check that everything runs (its accuracies mean nothing).
 """
 import argparse
@@ -53,7 +55,7 @@ MODELS = (
     Model('teacher', 'regnety-200mf_1xb128_fashion-mnist.py',
           'teacher: RegNetY-200MF (convnet)', '-', False),
     Model('student', 'deit-tiny-p7_1xb128_fashion-mnist.py',
-          'student: DeiT-tiny-p7, 6 layers', 'none', False),
+          'student: DeiT-tiny-p7, 4 layers', 'none', False),
     Model('soft', 'deit-tiny-p7-soft-distilled_1xb128_fashion-mnist.py',
           'student, distilled', 'soft', True),
     Model('hard', 'deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py',
@@ -129,28 +131,42 @@ def prepare_data(data_dir: Optional[str], work_dir: str) -> str:
 
 
 def config_options(data_root: str, quick: bool, seed: int,
-                   teacher_run: Optional[str]) -> list:
-    """``--cfg-options`` of every train and test command."""
+                   teacher_run: Optional[str], loader_workers: int) -> list:
+    """``--cfg-options`` of every train and test command.
+
+    ``loader_workers``: data-loading processes per run. With one core per
+    run, a loader process only competes with its own run for that core and
+    adds a copy of every batch between processes, so the demo then loads in
+    the training process (0).
+    """
     options = [f'randomness.seed={seed}']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in ('train_dataloader', 'test_dataloader'):
         options.append(f'{loader}.dataset.data_root={data_root}')
     if teacher_run is not None:
         options.append(CheckpointIn(teacher_run, 'model.teacher.checkpoint='))
     if quick:
+        loader_workers = 0
         options += [
             f'train_dataloader.dataset.indices={QUICK_TRAIN_IMAGES}',
             f'test_dataloader.dataset.indices={QUICK_TEST_IMAGES}',
             'default_hooks.logger.interval=1',
         ]
         for loader in ('train_dataloader', 'test_dataloader'):
-            options += [f'{loader}.batch_size={QUICK_BATCH}',
-                        f'{loader}.num_workers=0',
-                        f'{loader}.persistent_workers=False']
+            options.append(f'{loader}.batch_size={QUICK_BATCH}')
+    for loader in ('train_dataloader', 'test_dataloader'):
+        options.append(f'{loader}.num_workers={loader_workers}')
+        if loader_workers == 0:
+            options.append(f'{loader}.persistent_workers=False')
     return options
 
 
-def seed_tasks(seed: int, work_dir: str, data_root: str,
-               quick: bool) -> List[Task]:
+# Train commands skip the configs' end-of-training validation: the test
+# command that follows evaluates the same test set.
+NO_VALIDATION = ['val_dataloader=None', 'val_cfg=None', 'val_evaluator=None']
+
+
+def seed_tasks(seed: int, work_dir: str, data_root: str, quick: bool,
+               loader_workers: int) -> List[Task]:
     """Train and test commands of one seed's four models."""
     seed_dir = osp.join(work_dir, f'seed{seed}')
     teacher_run = osp.join(seed_dir, 'teacher')
@@ -159,12 +175,14 @@ def seed_tasks(seed: int, work_dir: str, data_root: str,
         run_dir = osp.join(seed_dir, model.key)
         config = osp.join(CONFIG_DIR, model.config)
         options = config_options(data_root, quick, seed,
-                                 teacher_run if model.needs_teacher else None)
+                                 teacher_run if model.needs_teacher else None,
+                                 loader_workers)
         train = f'seed{seed}/{model.key}/train'
         tasks.append(Task(
             train,
             [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-             '--work-dir', run_dir, '--cfg-options', *options],
+             '--work-dir', run_dir, '--cfg-options', *options,
+             *NO_VALIDATION],
             osp.join(run_dir, 'train.log'),
             [f'seed{seed}/teacher/train'] if model.needs_teacher else []))
         tasks.append(Task(
@@ -282,8 +300,10 @@ def main(argv=None) -> str:
 
     jobs = max(1, args.jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    loader_workers = 0 if threads == 1 else 1
     tasks = [task for seed in args.seeds
-             for task in seed_tasks(seed, work_dir, data_root, args.quick)]
+             for task in seed_tasks(seed, work_dir, data_root, args.quick,
+                                    loader_workers)]
     # training first: a free slot goes to the next student, the longer
     # work, before the tests
     tasks.sort(key=lambda task: task.name.endswith('/test'))

@@ -1,7 +1,7 @@
 # The demo's student without distillation: DeiT-tiny's shape (192 dims,
 # 3 heads, MLP ratio 4) at Fashion-MNIST's 28 px, with 7-px patches (a 4x4
-# grid, 16 tokens + the class token) and 6 layers instead of 12, so that a
-# few epochs fit the 15-minute demo on 2 CPU cores.
+# grid, 16 tokens + the class token) and 4 layers instead of 12, so that
+# the teacher and three students fit the 15-minute demo on 2 CPU cores.
 _base_ = [
     '../_base_/models/deit-tiny.py',
     '../_base_/datasets/fashion_mnist_bs128.py',
@@ -11,7 +11,7 @@ _base_ = [
 
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=192, num_layers=6, num_heads=3,
+        arch=dict(_delete_=True, embed_dims=192, num_layers=4, num_heads=3,
                   feedforward_channels=768),
         img_size=28,
         patch_size=7,
@@ -22,8 +22,9 @@ model = dict(
     train_cfg=None)
 
 # DeiT's AdamW and warm-up + cosine, shrunk to the demo; DeiT's lr rule
-# (5e-4 per 512 images) would give 1.25e-4 at this batch, too slow for a few
-# epochs: small ViTs trained briefly take a larger lr.
+# (5e-4 per 512 images) would give 1.25e-4 at this batch, too slow for one
+# epoch: small ViTs trained briefly take a larger lr (2e-3 was worse here:
+# 73.8 % against 74.4 % without distillation).
 max_epochs = 1
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [

@@ -20,9 +20,10 @@ model = dict(
         loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)))
 
 # A short schedule: DeiT's AdamW and warm-up + cosine, shrunk to the demo
-# (lr for this batch of 128; a tenth of an epoch of warm-up).
+# (a tenth of an epoch of warm-up). For one epoch at batch 128, lr 5e-3
+# gave 81.8 % against 78.7 % at 2e-3 (1e-2: 81.6 %).
 max_epochs = 1
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
+optim_wrapper = dict(optimizer=dict(lr=5e-3))
 param_scheduler = [
     dict(type='WarmupCosineLR', T_max=max_epochs, eta_min=1e-5,
          warmup_length=0.1, warmup_start_lr=1e-5, by_epoch=True,

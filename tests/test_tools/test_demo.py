@@ -80,6 +80,9 @@ def test_quick_demo(idx_dir, tmp_path):
                   for line in scalars[0].read_text().splitlines()
                   if 'loss_distill' in line]
     assert iterations == [1, 2, 3]
+    # training does not validate: the test command evaluates the test set
+    assert 'Epoch(val)' not in (work_dir / 'seed0' / 'hard' /
+                                'train.log').read_text()
 
     table = (work_dir / 'results.md').read_text()
     assert table in done.stdout
