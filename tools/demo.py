@@ -21,8 +21,9 @@ trained), each with an equal share of the CPU threads: on a small CPU,
 single-threaded processes side by side waste less than two threads
 synchronising on every layer, and such a run loads its data itself rather
 than in a loader process. Training skips the configs' end-of-training
-validation, since the test command evaluates the same images. ``--quick`` trains and tests on a few batches
-only, to check that everything runs (its accuracies mean nothing).
+validation, since the test command evaluates the same images. ``--quick``
+trains and tests on a few batches only, to check that everything runs (its
+accuracies mean nothing).
 """
 import argparse
 import json
