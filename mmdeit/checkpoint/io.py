@@ -1,5 +1,6 @@
 """Reading checkpoint files safely: safetensors, or ``torch.load`` with
 ``weights_only=True``; never a silent unsafe unpickle."""
+import argparse
 import contextlib
 import os
 import os.path as osp
@@ -68,7 +69,10 @@ def _history_buffer_method(owner: Any, name: str) -> Any:
 def runner_checkpoint_globals() -> List[Any]:
     """The non-tensor globals of an mmengine runner checkpoint, for
     ``weights_only`` loading: the message hub's ``HistoryBuffer`` (with its
-    statistics methods), the numpy arrays, dtypes and scalars it holds.
+    statistics methods), the numpy arrays, dtypes and scalars it holds; and
+    ``argparse.Namespace``, the command line that the official DeiT code
+    saves as ``args`` in its training checkpoints (a plain attribute bag:
+    unpickling it sets attributes and calls nothing).
 
     Numpy 1 and 2 name their pickling helpers ``numpy.core.multiarray.*``
     and ``numpy._core.multiarray.*``; both names are allowed.
@@ -79,7 +83,7 @@ def runner_checkpoint_globals() -> List[Any]:
         else np.core.multiarray
     allowed: List[Any] = [HistoryBuffer, (_history_buffer_method,
                                           'builtins.getattr'),
-                          np.ndarray, np.dtype]
+                          np.ndarray, np.dtype, argparse.Namespace]
     for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         allowed += [(multiarray._reconstruct, f'{module}._reconstruct'),
                     (multiarray.scalar, f'{module}.scalar')]

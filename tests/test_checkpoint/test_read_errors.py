@@ -1,6 +1,7 @@
 """Unreadable checkpoints fail with the path named, and safe loading
 refuses arbitrary objects unless the file is trusted explicitly."""
 import argparse
+import fractions
 
 import pytest
 import torch
@@ -34,9 +35,35 @@ def test_missing_file_names_the_path(tmp_path):
 def test_arbitrary_objects_need_an_explicit_trust(tmp_path):
     path = tmp_path / 'pickled.pth'
     torch.save({'model': {'w': torch.ones(2)},
-                'args': argparse.Namespace(lr=5e-4)}, path)
+                'extra': fractions.Fraction(1, 3)}, path)
     with pytest.raises(CheckpointError, match='trusted=True'):
         read_checkpoint(str(path))
     loaded = read_checkpoint(str(path), trusted=True)
-    assert loaded['args'].lr == 5e-4
+    assert loaded['extra'] == fractions.Fraction(1, 3)
     assert torch.equal(loaded['model']['w'], torch.ones(2))
+
+
+def test_official_training_checkpoint_reads_without_trust(tmp_path):
+    """The official DeiT code saves its command line (an argparse
+    Namespace) beside the weights, optimizer and schedule."""
+    model = torch.nn.Linear(4, 3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4)
+    model(torch.randn(2, 4)).sum().backward()
+    optimizer.step()
+    args = argparse.Namespace(model='deit_small_patch16_224', lr=5e-4,
+                              batch_size=256, smoothing=0.1, resume='',
+                              teacher_model='regnety_160', input_size=224,
+                              mixup_switch_prob=0.5, drop_path=0.1,
+                              device='cuda', distributed=True, seed=0,
+                              opt_betas=None, color_jitter=0.3,
+                              data_path='/datasets/imagenet', epochs=300)
+    path = tmp_path / 'checkpoint.pth'
+    torch.save({'model': model.state_dict(),
+                'optimizer': optimizer.state_dict(),
+                'lr_scheduler': {'last_epoch': 3}, 'epoch': 3,
+                'model_ema': model.state_dict(), 'scaler': {'scale': 65536.0},
+                'args': args}, path)
+    loaded = read_checkpoint(str(path))
+    assert loaded['args'] == args
+    assert torch.equal(loaded['model']['weight'], model.weight)
+    assert loaded['optimizer']['state'][0]['step'] == 1
