@@ -58,7 +58,7 @@ MODEL_WRAPPERS = Registry(
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,
-    locations=['mmdeit.models'])
+    locations=['mmdeit.models', 'mmdeit.checkpoint'])
 BATCH_AUGMENTS = Registry('batch augment', locations=['mmdeit.models'])
 
 METRICS = Registry(

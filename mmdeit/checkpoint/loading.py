@@ -11,7 +11,8 @@ from .io import CheckpointError, read_checkpoint, unwrap_state_dict
 
 
 class LoadReport(NamedTuple):
-    """What a load did: the detected layout and the keys that did not fit."""
+    """What a load did: the detected layout, how many of the model's tensors
+    it filled, and the keys that did not fit."""
     source: str
     layout: str
     missing: List[str]
@@ -20,6 +21,16 @@ class LoadReport(NamedTuple):
     # LayerNorm eps the checkpoint states (a Hugging Face config.json, or the
     # meta of a converted one), now the model's; None when it states none.
     norm_eps: Optional[float] = None
+    loaded: int = 0  # tensors of the model filled from the checkpoint
+    total: int = 0  # tensors in the model's state dict
+    # the model's head keys left as they were (new_head=True and a head of
+    # another number of classes in the checkpoint)
+    new_head: Tuple[str, ...] = ()
+
+
+# A non-strict load that fills less than this share of the model is taken
+# for the wrong file, not for a partial fit.
+MIN_FIT = 0.5
 
 
 def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
@@ -53,34 +64,105 @@ def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
     return state
 
 
+def compare(own: StateDict, state: StateDict, source: str = '',
+            layout: str = 'mmdeit') -> LoadReport:
+    """How ``state`` fits a model whose state dict is ``own``."""
+    mismatched = [(k, tuple(v.shape), tuple(own[k].shape))
+                  for k, v in state.items()
+                  if k in own and v.shape != own[k].shape]
+    return LoadReport(
+        source, layout, missing=sorted(k for k in own if k not in state),
+        unexpected=sorted(k for k in state if k not in own),
+        mismatched=mismatched, loaded=len(fitting(own, state)),
+        total=len(own))
+
+
+def fitting(own: StateDict, state: StateDict) -> StateDict:
+    """The tensors of ``state`` that ``own`` has, in the same shape."""
+    return {k: v for k, v in state.items()
+            if k in own and v.shape == own[k].shape}
+
+
+def has_other_classes(report: LoadReport) -> bool:
+    """Whether the checkpoint's head differs from the model's only in its
+    first dimension, the number of classes."""
+    return any(k.startswith('head.') and src[0] != dst[0]
+               and src[1:] == dst[1:] for k, src, dst in report.mismatched)
+
+
 def load_state_dict_checked(model: nn.Module, state: StateDict,
                             strict: bool = True, source: str = '',
-                            layout: str = 'mmdeit') -> LoadReport:
+                            layout: str = 'mmdeit',
+                            new_head: bool = False) -> LoadReport:
     """Copy ``state`` into ``model`` after checking names and shapes.
 
     In strict mode any missing, unexpected or mismatched key raises a
     :class:`CheckpointError` that lists them; otherwise the weights that fit
-    are loaded and the rest is logged.
+    are loaded and the rest is logged, unless they fill less than
+    :data:`MIN_FIT` of the model (then it is refused as the wrong file).
+
+    A head (``head.*``) of another number of classes is refused in both
+    modes, with a hint on fine-tuning, unless ``new_head``: then the
+    checkpoint's head is left out and the model's keeps its values.
     """
     own = model.state_dict()
-    mismatched = [(k, tuple(v.shape), tuple(own[k].shape))
-                  for k, v in state.items()
-                  if k in own and v.shape != own[k].shape]
-    fitting = {k: v for k, v in state.items()
-               if k in own and v.shape == own[k].shape}
-    missing = sorted(k for k in own if k not in state)
-    unexpected = sorted(k for k in state if k not in own)
-    report = LoadReport(source, layout, missing, unexpected, mismatched)
+    report = compare(own, state, source, layout)
+    if has_other_classes(report):
+        if not new_head:
+            raise CheckpointError(
+                f'{head_hint(source, layout, state, own)}\n'
+                f'{describe(report)}')
+        state = {k: v for k, v in state.items() if not k.startswith('head.')}
+        head = tuple(sorted(k for k in own if k.startswith('head.')))
+        report = compare(own, state, source, layout)
+        report = report._replace(
+            new_head=head, missing=[k for k in report.missing
+                                    if k not in head])
     problems = describe(report)
     if problems and strict:
         raise CheckpointError(
             f'checkpoint {source} ({layout} layout) does not fit '
             f'{type(model).__name__}:\n{problems}')
+    loaded = fitting(own, state)
+    if len(loaded) < MIN_FIT * len(own):
+        misfits = [k for k in state if k not in loaded]
+        raise CheckpointError(
+            f'checkpoint {source} ({layout} layout) fills only '
+            f'{len(loaded)} of the {len(own)} tensors of '
+            f'{type(model).__name__}; is it the right file (and prefix)? '
+            f'First keys that do not fit: {_key_list(misfits, 8)}\n'
+            f'{problems}')
     if problems:
         print_log(f'loaded {source} ({layout} layout) partially:\n'
                   f'{problems}', logger='current', level=30)
-    model.load_state_dict(fitting, strict=False)
+    model.load_state_dict(loaded, strict=False)
+    left_out = f'; its head (another number of classes) left out, the ' \
+        f'model\'s kept: {", ".join(report.new_head)}' \
+        if report.new_head else ''
+    print_log(f'loaded {len(loaded)} of the {len(own)} tensors of '
+              f'{type(model).__name__} from {source} ({layout} '
+              f'layout){left_out}', logger='current')
     return report
+
+
+def head_hint(source: str, layout: str, state: StateDict,
+              own: StateDict) -> str:
+    """The error for a checkpoint whose head has another number of classes
+    than the model's."""
+    def classes(weights: StateDict) -> str:
+        head = {k: v for k, v in weights.items() if k.startswith('head.')}
+        counts = {v.shape[0] for v in head.values() if v.ndim == 2} or \
+            {v.shape[0] for v in head.values() if v.ndim >= 1}
+        return '/'.join(map(str, sorted(counts)))
+    return (
+        f'checkpoint {source} ({layout} layout) has a head of '
+        f'{classes(state)} classes, the model one of {classes(own)}. To '
+        'fine-tune from it with a new head, load its backbone alone: '
+        "model.backbone.init_cfg=dict(type='Pretrained', "
+        f"checkpoint='{source}', prefix='backbone') with "
+        'model.head.num_classes=N (or mmdeit.get_model(NAME, '
+        'pretrained=..., head=dict(num_classes=N))); to use its head, set '
+        f'model.head.num_classes={classes(state)}.')
 
 
 def _key_list(keys: List[str], limit: int = 12) -> str:
@@ -104,18 +186,22 @@ def describe(report: LoadReport) -> str:
 
 def load_pretrained(model: nn.Module, source: str, strict: bool = True,
                     prefix: Optional[str] = None, map_location: str = 'cpu',
-                    trusted: bool = False) -> LoadReport:
+                    trusted: bool = False,
+                    new_head: bool = False) -> LoadReport:
     """Load a checkpoint of any recognised layout into ``model``.
 
     Args:
         model: a classifier, or a part of one when ``prefix`` is given.
         source: path or URL.
-        strict: raise on any key that does not fit (see
-            :func:`load_state_dict_checked`).
+        strict: raise on any key that does not fit; else load what fits
+            and log the rest (see :func:`load_state_dict_checked`).
         prefix: take only the keys under this prefix of the classifier-level
-            names (e.g. 'backbone.' to load a backbone alone).
+            names (e.g. 'backbone' to load a backbone alone; a final dot is
+            implied).
         map_location: device for the loaded tensors.
         trusted: allow full unpickling for a file you trust.
+        new_head: leave the model's head as it is when the checkpoint's has
+            another number of classes (fine-tuning), instead of refusing.
     """
     checkpoint = read_checkpoint(source, map_location, trusted)
     try:
@@ -123,10 +209,18 @@ def load_pretrained(model: nn.Module, source: str, strict: bool = True,
     except KeyError as error:
         raise CheckpointError(f'{source}: {error.args[0]}') from error
     if prefix:
-        state = {k[len(prefix):]: v for k, v in state.items()
+        prefix = prefix if prefix.endswith('.') else f'{prefix}.'
+        under = {k[len(prefix):]: v for k, v in state.items()
                  if k.startswith(prefix)}
+        if not under:
+            raise CheckpointError(
+                f'{source} ({layout} layout) has no weights under prefix '
+                f'"{prefix}" (in mmdeit\'s names); its first keys: '
+                f'{_key_list(list(state), 8)}')
+        state = under
     state = adapt_pos_embed(state, model)
-    report = load_state_dict_checked(model, state, strict, str(source), layout)
+    report = load_state_dict_checked(model, state, strict, str(source),
+                                     layout, new_head)
     norm_eps = (checkpoint.get('meta') or {}).get('norm_eps')
     if norm_eps is None:
         return report

@@ -3,6 +3,7 @@ from typing import List, Optional
 
 import torch
 from mmengine.model import BaseModel
+from mmengine.registry import DefaultScope
 
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
@@ -76,7 +77,11 @@ class ImageClassifier(BaseModel):
                             prefix=cfg.get('prefix'))
             self._is_init = True
             return
-        super().init_weights()
+        # An init_cfg of type 'Pretrained' on a part (the backbone of the
+        # fine-tuning idiom) resolves in the default scope; in mmdeit's, it
+        # is mmdeit's initializer, which reads every layout.
+        with DefaultScope.overwrite_default_scope('mmdeit'):
+            super().init_weights()
 
     def extract_feat(self, inputs: torch.Tensor) -> tuple:
         """(N, 3, H, W) -> backbone (or neck) outputs, a tuple."""
