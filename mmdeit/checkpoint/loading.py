@@ -174,7 +174,10 @@ def _key_list(keys: List[str], limit: int = 12) -> str:
 def describe(report: LoadReport) -> str:
     """The problems of a load, one kind per line (empty when none)."""
     lines = [f'  shape mismatch: {key}: checkpoint {src} vs model {dst}'
-             for key, src, dst in report.mismatched]
+             for key, src, dst in report.mismatched[:12]]
+    if len(report.mismatched) > 12:
+        lines.append(f'  and {len(report.mismatched) - 12} more shape '
+                     'mismatches')
     if report.missing:
         lines.append(f'  missing in checkpoint ({len(report.missing)}): '
                      f'{_key_list(report.missing)}')

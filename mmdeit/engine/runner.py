@@ -1,7 +1,8 @@
 """mmengine's runner with what a days-long training run needs."""
 import copy
 import os.path as osp
-from typing import Callable, Optional, Union
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional, Union
 
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -12,6 +13,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 
 from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
+from mmdeit.checkpoint.loading import LoadReport, load_pretrained
 from mmdeit.registry import OPTIM_WRAPPERS, RUNNERS
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.non_finite import guarded
@@ -28,6 +30,8 @@ class ReliableRunner(Runner):
       folder, flushed to disk, then renamed (with
       :class:`mmdeit.engine.hooks.AtomicCheckpointHook` the ``last_checkpoint``
       pointer follows only then);
+    - starts from ``load_from`` weights of any layout the model zoo reads
+      (:meth:`load_weights`), refusing a file that does not fit;
     - reads checkpoints (``--resume``, ``load_from``) with
       :func:`mmdeit.checkpoint.read_checkpoint`: ``weights_only=True`` with
       the types of mmengine's runner checkpoints allowed, on any torch
@@ -87,6 +91,41 @@ class ReliableRunner(Runner):
             osp.join(out_dir, filename),
             lambda tmp: save(osp.dirname(tmp), osp.basename(tmp), **options))
 
+    def load_or_resume(self) -> None:
+        """Resume as mmengine does; read ``load_from`` weights (not
+        resuming) with :meth:`load_weights`, which knows every layout."""
+        if self._has_loaded or self._resume or self._load_from is None:
+            return super().load_or_resume()
+        self.load_weights(self._load_from)
+        self._has_loaded = True
+
+    def load_weights(self, source: str) -> LoadReport:
+        """Start from the weights of ``source`` (``load_from``): a checkpoint
+        of any layout :func:`mmdeit.checkpoint.load_pretrained` reads
+        (mmdeit/mmengine, official/timm, Hugging Face folder, MMPretrain;
+        path or URL), converted, with the position embedding resized to the
+        model's grid and the LayerNorm eps of a Hugging Face config adopted.
+
+        What fits is loaded and the rest logged; a file that fills less than
+        half of the model, or whose head has another number of classes, is
+        refused (:class:`CheckpointError`). Hooks then see an mmdeit-layout
+        checkpoint of the loaded weights (``after_load_checkpoint``; an
+        ``EMAHook`` copies them).
+        """
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        trusted = self._trusted(source)
+        with _trust_hint(trusted):
+            report = load_pretrained(model, source, strict=False,
+                                     trusted=trusted)
+        self.logger.info(
+            f'load_from {source}: {report.layout} layout, {report.loaded} of '
+            f'the {report.total} tensors of the model loaded')
+        self.call_hook('after_load_checkpoint', checkpoint=dict(
+            state_dict=model.state_dict(),
+            meta=dict(source=str(source), source_layout=report.layout)))
+        return report
+
     def load_checkpoint(self,
                         filename: str,
                         map_location: Union[str, Callable] = 'cpu',
@@ -102,22 +141,34 @@ class ReliableRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
-    def _read_checkpoint(self, filename: str, map_location) -> dict:
+    def _trusted(self, filename: str) -> bool:
         trusted = bool(self.cfg.get('trust_checkpoint', False))
         if trusted:
             self.logger.warning(f'trust_checkpoint is set: {filename} is '
                                 'unpickled without restriction')
+        return trusted
+
+    def _read_checkpoint(self, filename: str, map_location) -> dict:
+        trusted = self._trusted(filename)
         if '://' in str(filename) and not is_url(filename):
             # mmengine's own schemes (open-mmlab://, s3://...): torch's
             # default loading (weights_only from torch 2.6) with the
             # allow-list of runner checkpoints
             with allow_runner_checkpoints():
                 return _load_checkpoint(filename, map_location)
-        try:
+        with _trust_hint(trusted):
             return read_checkpoint(filename, map_location, trusted)
-        except CheckpointError as error:
-            if trusted or 'trusted=True' not in str(error):
-                raise
-            raise CheckpointError(
-                f'{error} (tools/train.py: --trust-checkpoint; in a config: '
-                'trust_checkpoint = True)') from error
+
+
+@contextmanager
+def _trust_hint(trusted: bool) -> Iterator[None]:
+    """Name the command-line option and config key in the error of a file
+    that safe loading refused."""
+    try:
+        yield
+    except CheckpointError as error:
+        if trusted or 'trusted=True' not in str(error):
+            raise
+        raise CheckpointError(
+            f'{error} (tools/train.py: --trust-checkpoint; in a config: '
+            'trust_checkpoint = True)') from error

@@ -1,0 +1,150 @@
+"""tools/train.py with ``load_from`` a file of another layout: a run at lr 0
+ends with the source's weights (resized to the model's grid where it
+differs); a file that does not fit the model is refused."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmdeit.checkpoint import convert_to_mmdeit
+from mmdeit.checkpoint.io import allow_runner_checkpoints
+
+timm = pytest.importorskip('timm')
+
+ROOT = Path(__file__).parents[2]
+CONFIG = '''
+_base_ = ['{base}']
+
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
+                  feedforward_channels=128),
+        img_size=32, patch_size=8),
+    head=dict(num_classes=3, in_channels=32))
+data_preprocessor = dict(num_classes=3)
+# lr 0 all along: the weights that come out are those loaded
+optim_wrapper = dict(optimizer=dict(lr=0.0))
+param_scheduler = []
+train_cfg = dict(max_epochs=1)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=32),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=6, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='CustomDataset',
+                 data_root='{data_root}', pipeline=train_pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+'''
+
+
+@pytest.fixture(scope='module')
+def config(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp('load_from')
+    rng = np.random.default_rng(0)
+    for label in range(3):
+        folder = root / 'data' / f'class_{label}'
+        folder.mkdir(parents=True)
+        for index in range(2):
+            image = rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)
+            cv2.imwrite(str(folder / f'{index}.png'), image)
+    path = root / 'tiny.py'
+    path.write_text(CONFIG.format(
+        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
+        data_root=root / 'data'))
+    return path
+
+
+def official_file(path: Path, embed_dims: int = 32,
+                  num_classes: int = 3) -> Path:
+    """A timm DeiT-like model with random weights, saved as the official
+    DeiT files are: ``{'model': state_dict}`` in timm's names."""
+    torch.manual_seed(0)
+    model = timm.models.vision_transformer.VisionTransformer(
+        img_size=32, patch_size=8, embed_dim=embed_dims, depth=2,
+        num_heads=2, mlp_ratio=4, num_classes=num_classes)
+    with torch.no_grad():
+        for param in model.parameters():  # no zero tokens or heads
+            param.add_(torch.randn_like(param) * 0.02)
+    torch.save(dict(model=model.state_dict()), path)
+    return path
+
+
+def train(config: Path, work_dir: Path, load_from: Path, *options: str):
+    command = [sys.executable, 'tools/train.py', str(config), '--work-dir',
+               str(work_dir), '--cfg-options', f'load_from={load_from}',
+               *options]
+    return subprocess.run(
+        command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=300)
+
+
+def trained_weights(work_dir: Path) -> dict:
+    with allow_runner_checkpoints():
+        return torch.load(work_dir / 'epoch_1.pth', map_location='cpu',
+                          weights_only=True)['state_dict']
+
+
+def test_official_file_is_loaded_and_kept(config, tmp_path):
+    source = official_file(tmp_path / 'deit_tiny_like-00000000.pth')
+    done = train(config, tmp_path / 'work', source)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f'load_from {source}: timm layout, 32 of the 32 tensors of the ' \
+        'model loaded' in done.stdout
+    expected, _ = convert_to_mmdeit(torch.load(source)['model'])
+    weights = trained_weights(tmp_path / 'work')
+    assert sorted(weights) == sorted(expected)
+    for key, value in expected.items():
+        torch.testing.assert_close(weights[key], value, rtol=0, atol=0,
+                                   msg=key)
+
+
+def test_small_grid_file_into_a_larger_model_is_resized(config, tmp_path):
+    """The 224 -> 384 fine-tuning case in small: weights for a 4x4 patch
+    grid into a model of 6x6, resized as timm's resample_abs_pos_embed
+    without anti-aliasing (the official code's plain bicubic)."""
+    from timm.layers import resample_abs_pos_embed
+    source = official_file(tmp_path / 'small_grid.pth')
+    done = train(config, tmp_path / 'work', source,
+                 'model.backbone.img_size=48')
+    assert done.returncode == 0, done.stdout[-4000:]
+    timm_state = torch.load(source)['model']
+    weights = trained_weights(tmp_path / 'work')
+    expected = resample_abs_pos_embed(
+        timm_state['pos_embed'], new_size=[6, 6], num_prefix_tokens=1,
+        interpolation='bicubic', antialias=False)
+    torch.testing.assert_close(weights['backbone.pos_embed'], expected,
+                               rtol=0, atol=0)
+    torch.testing.assert_close(weights['backbone.layers.1.ffn.fc2.weight'],
+                               timm_state['blocks.1.mlp.fc2.weight'],
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('embed_dims, num_classes, expected', [
+    (48, 3, r'fills only \d of the 32 tensors of ImageClassifier'),
+    (32, 5, r"has a head of 5 classes, the model one of 3\. To fine-tune "
+     r"from it with a new head, .*prefix='backbone'"),
+])
+def test_a_file_that_does_not_fit_is_refused(config, tmp_path, embed_dims,
+                                             num_classes, expected):
+    """Another width: almost nothing fits. Another number of classes: the
+    error says how to fine-tune with a new head."""
+    source = official_file(tmp_path / 'other.pth', embed_dims, num_classes)
+    done = train(config, tmp_path / 'work', source)
+    assert done.returncode != 0
+    assert 'CheckpointError' in done.stdout and str(source) in done.stdout
+    assert re.search(expected, done.stdout), done.stdout[-4000:]
+    assert not (tmp_path / 'work' / 'epoch_1.pth').exists()
