@@ -2,9 +2,11 @@
 ``weights_only=True``; never a silent unsafe unpickle."""
 import argparse
 import contextlib
+import hashlib
 import os
 import os.path as osp
 import pickle
+import re
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import urlparse
 
@@ -24,17 +26,82 @@ def cache_dir() -> str:
     return osp.join(torch.hub.get_dir(), 'checkpoints')
 
 
+# The sha256 prefix official and OpenMMLab file names end with
+# (``deit_tiny_patch16_224-a1311bcf.pth``), as torch hub reads it.
+_HASH_IN_NAME = re.compile(r'-([0-9a-f]{8,64})\.[^.]+$')
+
+
+def cached_path(url: str) -> str:
+    """The cache entry of ``url``: a folder per URL (the first 16 hex digits
+    of the URL's sha256), so that two URLs ending in the same file name
+    (``.../model.safetensors``) never share an entry; the file keeps its
+    name."""
+    folder = hashlib.sha256(url.encode()).hexdigest()[:16]
+    name = osp.basename(urlparse(url).path) or 'download'
+    return osp.join(cache_dir(), folder, name)
+
+
+def expected_hash(url: str) -> Optional[str]:
+    """The sha256 prefix the file name of ``url`` carries, or None."""
+    match = _HASH_IN_NAME.search(osp.basename(urlparse(url).path))
+    return match.group(1) if match else None
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(url: str, path: str, progress: bool = True) -> str:
+    """Download ``url`` to ``path``, checked against the hash prefix of its
+    name; ``path`` appears only once the file is complete and checked (a
+    failed or mismatching download leaves nothing behind)."""
+    from .saving import temporary_file
+    with temporary_file(path) as tmp:
+        torch.hub.download_url_to_file(url, tmp, progress=progress)
+        expected = expected_hash(url)
+        if expected is not None:
+            actual = sha256_of(tmp)
+            if not actual.startswith(expected):
+                raise CheckpointError(
+                    f'{url}: the downloaded file\'s sha256 is {actual}, but '
+                    f'its name {osp.basename(urlparse(url).path)} says it '
+                    f'starts with {expected}; the download was deleted (a '
+                    'corrupted transfer, or the file changed on the server)')
+        os.replace(tmp, path)
+    return path
+
+
 def download(url: str, progress: bool = True) -> str:
     """Download ``url`` into the cache once and return the local path.
 
-    ``torch.hub.download_url_to_file`` writes to a temporary file and renames
-    it, so an interrupted download never leaves a truncated cache entry.
+    In a distributed run rank 0 downloads while the other ranks wait for it
+    (they then read the same cache entry; one on another machine, which does
+    not see rank 0's file, downloads for itself). A failure on rank 0 is
+    raised on every rank.
     """
-    filename = osp.basename(urlparse(url).path)
-    path = osp.join(cache_dir(), filename)
+    from mmengine.dist import broadcast_object_list, get_dist_info
+    path = cached_path(url)
+    rank, world_size = get_dist_info()
+    failure: Optional[Exception] = None
+    if rank == 0 and not osp.exists(path):
+        try:
+            fetch(url, path, progress)
+        except Exception as error:  # told to the other ranks, then raised
+            failure = error
+    if world_size > 1:
+        outcome = [None if failure is None else str(failure)]
+        broadcast_object_list(outcome, src=0)
+        if outcome[0] is not None and failure is None:
+            raise CheckpointError(
+                f'rank 0 could not download {url}: {outcome[0]}')
+    if failure is not None:
+        raise failure
     if not osp.exists(path):
-        os.makedirs(cache_dir(), exist_ok=True)
-        torch.hub.download_url_to_file(url, path, progress=progress)
+        fetch(url, path, progress=False)
     return path
 
 
