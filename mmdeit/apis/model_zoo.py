@@ -136,10 +136,22 @@ def get_model(model: Union[str, Config],
         device: where to put the model.
         **overrides: merged into ``cfg.model``, e.g.
             ``head=dict(num_classes=10)``.
+
+    With ``pretrained`` and a ``head`` override of another number of classes
+    than the checkpoint's, the backbone (and any other part that fits) comes
+    from the checkpoint and the head is new, initialised as the config says
+    (fine-tuning); a log line says so. Without the override such a head is
+    refused.
     """
     cfg = load_config(model)
     if overrides:
         cfg.model = merge_overrides(cfg.model, overrides)
+    num_classes = (overrides.get('head') or {}).get('num_classes')
+    for holder in (cfg, cfg.model):
+        preprocessor = holder.get('data_preprocessor') or {}
+        if num_classes is not None and 'num_classes' in preprocessor:
+            # the batch augments' one-hot targets follow the new head
+            preprocessor['num_classes'] = num_classes
     if pretrained is True:
         if not isinstance(model, str) or osp.isfile(model):
             raise ValueError('pretrained=True needs a zoo name; give a '
@@ -158,11 +170,18 @@ def get_model(model: Union[str, Config],
     net = build_model_from_config(cfg)
     if pretrained:
         from mmdeit.checkpoint import load_pretrained
-        report = load_pretrained(net, pretrained)
+        report = load_pretrained(net, pretrained,
+                                 new_head=num_classes is not None)
         if report.norm_eps is not None:
             # the model now uses the eps of its weights (e.g. a Hugging Face
             # config's 1e-12); say so in the config it carries.
             cfg.model.backbone.norm_cfg = dict(type='LN', eps=report.norm_eps)
+        if report.new_head:
+            with quiet_init_log():
+                net.head.init_weights()
+            MMLogger.get_current_instance().info(
+                f'{model}: backbone from {pretrained}; new head of '
+                f'{num_classes} classes, initialised (fine-tune it)')
     else:
         with quiet_init_log():
             net.init_weights()

@@ -1,8 +1,13 @@
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 import mmdeit
 from mmdeit.apis import load_config, model_info
+from mmdeit.apis.model_zoo import merge_overrides
+from mmdeit.checkpoint import CheckpointError
 
 TINY_OVERRIDES = dict(
     backbone=dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2,
@@ -61,3 +66,78 @@ def test_own_checkpoint_round_trip(tmp_path):
                              **TINY_OVERRIDES)
     x = torch.randn(2, 3, 32, 32)
     torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)
+
+
+@pytest.fixture
+def official_tiny(tmp_path):
+    """A timm model of TINY_OVERRIDES' shape with random weights (1000
+    classes), saved in the official layout; -> (timm model, path)."""
+    timm = pytest.importorskip('timm')
+    torch.manual_seed(0)
+    reference = timm.models.vision_transformer.VisionTransformer(
+        img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2,
+        mlp_ratio=2).eval()
+    with torch.no_grad():
+        for param in reference.parameters():  # no zero tokens or heads
+            param.add_(torch.randn_like(param) * 0.02)
+    path = tmp_path / 'deit_tiny_like.pth'
+    torch.save(dict(model=reference.state_dict()), path)
+    return reference, str(path)
+
+
+@pytest.fixture
+def zoo_log():
+    """Messages of mmengine's current logger at INFO and above."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_new_head_short_form(official_tiny, zoo_log):
+    """get_model(..., pretrained=..., head=dict(num_classes=N)): the
+    backbone computes what the source computes, the head is new and
+    initialised by its init_cfg (truncated normal std 0.02, zero bias)."""
+    reference, path = official_tiny
+    overrides = merge_overrides(TINY_OVERRIDES, dict(head=dict(
+        num_classes=7)))
+    model = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=path,
+                             **overrides)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model.backbone(x)[-1],
+                                   reference.forward_features(x)[:, 0],
+                                   rtol=0, atol=1e-5)
+    assert model.head.fc.weight.shape == (7, 32)
+    assert 0.01 < model.head.fc.weight.std().item() < 0.03
+    assert torch.count_nonzero(model.head.fc.bias) == 0
+    assert model(x).shape == (2, 7)
+    assert any(f'backbone from {path}; new head of 7 classes, initialised'
+               in message for message in zoo_log)
+
+
+def test_head_of_another_class_count_needs_the_override(official_tiny):
+    _, path = official_tiny
+    overrides = merge_overrides(TINY_OVERRIDES, dict(head=dict(
+        num_classes=7)))
+    source = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=path,
+                              **overrides)
+    seven = path.replace('.pth', '_7.pth')
+    torch.save(dict(state_dict=source.state_dict()), seven)
+    with pytest.raises(CheckpointError) as error:
+        mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=seven,
+                         **TINY_OVERRIDES)
+    message = str(error.value)
+    assert 'has a head of 7 classes, the model one of 1000' in message
+    assert "prefix='backbone'" in message
+    assert 'head=dict(num_classes=N)' in message
+    # a head of the same count as the file's is the file's
+    again = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=seven,
+                             **overrides)
+    assert torch.equal(again.head.fc.weight, source.head.fc.weight)
