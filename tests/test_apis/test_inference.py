@@ -1,10 +1,15 @@
+import functools
+import io
+
 import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.utils import ProgressBar
 from PIL import Image
 
 import mmdeit
+from mmdeit.apis import inference
 from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 
 TINY = dict(
@@ -54,13 +59,20 @@ def test_inference_on_a_file_and_an_array(model, tmp_path):
                                                      abs=1e-3)
 
 
-def test_inferencer_batches_keep_order(model, tmp_path):
+def test_inferencer_batches_keep_order(model, tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     images = [rng.integers(0, 256, (240, 260, 3), dtype=np.uint8)
               for _ in range(5)]
     inferencer = mmdeit.ImageClassificationInferencer(model)
-    batched = inferencer(images, batch_size=2, show_progress=False)
+    # mmengine's bar, writing where the test can read it
+    bar = io.StringIO()
+    monkeypatch.setattr(inference, 'ProgressBar',
+                        functools.partial(ProgressBar, file=bar))
+    batched = inferencer(images, batch_size=2)
+    assert '5/5' in bar.getvalue() and '6/5' not in bar.getvalue()
+    shown = bar.getvalue()
     single = [inferencer(img, show_progress=False)[0] for img in images]
+    assert bar.getvalue() == shown
     assert [r['pred_label'] for r in batched] == \
         [r['pred_label'] for r in single]
     np.testing.assert_allclose(

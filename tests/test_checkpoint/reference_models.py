@@ -144,3 +144,42 @@ def save_mmpretrain(state: dict, path) -> str:
     torch.save(dict(state_dict=state, meta=dict(
         dataset_meta=dict(classes=[str(i) for i in range(1000)]))), path)
     return str(path)
+
+
+def mmpretrain_literal(timm_state: dict, depth: int = DEPTH) -> dict:
+    """``timm_state`` under the names MMPretrain's VisionTransformer /
+    DistilledVisionTransformer, VisionTransformerClsHead and DeiTClsHead
+    give their parameters (mmpretrain/models/backbones/vision_transformer.py:
+    ``layers.i.ln1``, ``attn.qkv``, mmcv's FFN ``ffn.layers.0.0`` /
+    ``ffn.layers.1``, the final norm ``ln1``; heads/deit_head.py:
+    ``layers.head``, ``layers.head_dist``), written out here rather than
+    derived from any rename table."""
+    t = timm_state
+    state = {
+        'backbone.cls_token': t['cls_token'],
+        'backbone.pos_embed': t['pos_embed'],
+        'backbone.patch_embed.projection.weight': t['patch_embed.proj.weight'],
+        'backbone.patch_embed.projection.bias': t['patch_embed.proj.bias'],
+        'backbone.ln1.weight': t['norm.weight'],
+        'backbone.ln1.bias': t['norm.bias'],
+        'head.layers.head.weight': t['head.weight'],
+        'head.layers.head.bias': t['head.bias'],
+    }
+    if 'dist_token' in t:
+        state['backbone.dist_token'] = t['dist_token']
+        state['head.layers.head_dist.weight'] = t['head_dist.weight']
+        state['head.layers.head_dist.bias'] = t['head_dist.bias']
+    for i in range(depth):
+        for p in ('weight', 'bias'):
+            state[f'backbone.layers.{i}.ln1.{p}'] = t[f'blocks.{i}.norm1.{p}']
+            state[f'backbone.layers.{i}.attn.qkv.{p}'] = \
+                t[f'blocks.{i}.attn.qkv.{p}']
+            state[f'backbone.layers.{i}.attn.proj.{p}'] = \
+                t[f'blocks.{i}.attn.proj.{p}']
+            state[f'backbone.layers.{i}.ln2.{p}'] = t[f'blocks.{i}.norm2.{p}']
+            state[f'backbone.layers.{i}.ffn.layers.0.0.{p}'] = \
+                t[f'blocks.{i}.mlp.fc1.{p}']
+            state[f'backbone.layers.{i}.ffn.layers.1.{p}'] = \
+                t[f'blocks.{i}.mlp.fc2.{p}']
+    assert len(state) == len(t)
+    return state

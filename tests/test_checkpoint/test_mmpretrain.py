@@ -1,11 +1,26 @@
-"""MMPretrain checkpoints in (the layout is built from timm's by the table
-in reference_models)."""
+"""MMPretrain checkpoints in: with MMPretrain's key names spelled out
+(reference_models.mmpretrain_literal), and for every variant built from
+timm's by the table in reference_models."""
 import pytest
 import torch
-from reference_models import (VARIANTS, mmdeit_model, save_mmpretrain,
-                              to_mmpretrain)
+from reference_models import (VARIANTS, mmdeit_model, mmpretrain_literal,
+                              save_mmpretrain, to_mmpretrain)
 
 from mmdeit.checkpoint import CheckpointError, detect_format, load_pretrained
+
+
+@pytest.mark.parametrize('name', ['deit-tiny_pt-4xb256_in1k',
+                                  'deit-tiny-distilled_pt-4xb256_in1k'])
+def test_mmpretrain_own_key_names_give_timm_logits(name, tmp_path,
+                                                   timm_reference):
+    reference = timm_reference(name)
+    state = mmpretrain_literal(reference.model.state_dict())
+    assert detect_format(state).name == 'mmpretrain'
+    path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
+    model = mmdeit_model(name, pretrained=path)
+    with torch.no_grad():
+        torch.testing.assert_close(model(reference.images), reference.logits,
+                                   rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize('name', list(VARIANTS))

@@ -4,28 +4,29 @@ does, F.interpolate without corner alignment), the class and distillation
 tokens' embeddings are kept, everything else is copied."""
 import pytest
 import torch
-import torch.nn.functional as F
-from reference_models import (hf_model_for, mmdeit_model, save_mmpretrain,
-                              shallow, to_mmpretrain)
+from reference_models import (hf_model_for, mmdeit_model, mmpretrain_literal,
+                              save_mmpretrain, shallow)
 
 from mmdeit.apis import build_model_from_config, load_config
 from mmdeit.checkpoint import (convert_to_mmdeit, load_pretrained,
                                read_checkpoint, unwrap_state_dict)
 
 
-def resize_by_hand(pos_embed, extra_tokens, old_side, new_side):
-    grid = pos_embed[:, extra_tokens:].reshape(1, old_side, old_side, -1)
-    grid = F.interpolate(grid.permute(0, 3, 1, 2), size=(new_side, new_side),
-                         mode='bicubic', align_corners=False)
-    return torch.cat([pos_embed[:, :extra_tokens],
-                      grid.flatten(2).transpose(1, 2)], dim=1)
+def timm_resized(pos_embed, extra_tokens, new_side):
+    """timm's resample_abs_pos_embed without anti-aliasing: the official
+    DeiT fine-tuning code's plain bicubic interpolation (timm's own default,
+    antialias=True, filters differently)."""
+    from timm.layers import resample_abs_pos_embed
+    return resample_abs_pos_embed(pos_embed, new_size=[new_side, new_side],
+                                  num_prefix_tokens=extra_tokens,
+                                  interpolation='bicubic', antialias=False)
 
 
 def assert_resized_copy(model, source_state, extra_tokens):
     """``model`` (384 px) holds ``source_state`` (224 px, mmdeit names)."""
     own = model.state_dict()
-    expected = resize_by_hand(source_state['backbone.pos_embed'],
-                              extra_tokens, 14, 24)
+    expected = timm_resized(source_state['backbone.pos_embed'],
+                            extra_tokens, 24)
     assert own['backbone.pos_embed'].shape[1] == extra_tokens + 24 * 24
     torch.testing.assert_close(own['backbone.pos_embed'], expected,
                                rtol=0, atol=1e-6)
@@ -39,7 +40,7 @@ def write_source(layout, name, tmp_path, timm_reference):
     if layout == 'official':
         return timm_reference(name).official
     if layout == 'mmpretrain':
-        state = to_mmpretrain(timm_reference(name).model.state_dict())
+        state = mmpretrain_literal(timm_reference(name).model.state_dict())
         return save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
     if layout == 'hf':
         hf_model_for(name).save_pretrained(tmp_path / 'hf')
@@ -94,8 +95,8 @@ def test_finetune_configs_start_from_the_224_weights(name, start,
     own = model.state_dict()
     torch.testing.assert_close(
         own['backbone.pos_embed'],
-        resize_by_hand(source_state['backbone.pos_embed'], extra_tokens, 14,
-                       24), rtol=0, atol=1e-6)
+        timm_resized(source_state['backbone.pos_embed'], extra_tokens, 24),
+        rtol=0, atol=1e-6)
     for key, value in source_state.items():
         if key != 'backbone.pos_embed':
             torch.testing.assert_close(own[key], value, rtol=0, atol=0)
