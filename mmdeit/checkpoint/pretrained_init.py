@@ -11,8 +11,8 @@ idiom works with every layout::
 
     model = dict(
         backbone=dict(init_cfg=dict(
-            type='Pretrained', checkpoint='deit_small_patch16_224-cd65a155.pth',
-            prefix='backbone')),
+            type='Pretrained', prefix='backbone',
+            checkpoint='deit_small_patch16_224-cd65a155.pth')),
         head=dict(num_classes=10))
 """
 from typing import Optional

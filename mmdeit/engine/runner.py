@@ -93,10 +93,14 @@ class ReliableRunner(Runner):
 
     def load_or_resume(self) -> None:
         """Resume as mmengine does; read ``load_from`` weights (not
-        resuming) with :meth:`load_weights`, which knows every layout."""
-        if self._has_loaded or self._resume or self._load_from is None:
+        resuming) with :meth:`load_weights`, which knows every layout.
+        mmengine's own schemes (``open-mmlab://``, ``s3://``...) keep
+        mmengine's loading."""
+        source = self._load_from
+        if self._has_loaded or self._resume or source is None or \
+                ('://' in str(source) and not is_url(source)):
             return super().load_or_resume()
-        self.load_weights(self._load_from)
+        self.load_weights(source)
         self._has_loaded = True
 
     def load_weights(self, source: str) -> LoadReport:
