@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,17 +24,24 @@ ROOT = Path(__file__).parents[2]
 
 
 class Server:
-    """Serves ``folder`` on 127.0.0.1 and records the requested paths."""
+    """Serves ``folder`` on 127.0.0.1 and records the requested paths;
+    each answer waits ``delay`` seconds (a slow network)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.requests = []
+        self.delay = 0.
         server = self
 
         class Handler(SimpleHTTPRequestHandler):
-            def log_message(self, *args):
+            def do_GET(self):
                 server.requests.append(self.path)
+                time.sleep(server.delay)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
 
         self.httpd = ThreadingHTTPServer(
             ('127.0.0.1', 0), partial(Handler, directory=str(folder)))
@@ -137,6 +145,7 @@ import sys
 import torch.distributed as dist
 dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}',
                         rank=int(sys.argv[1]), world_size=2)
+dist.barrier()  # both ranks ask for the file at the same time
 from mmdeit.checkpoint import CheckpointError
 from mmdeit.checkpoint.io import download
 print('PATH', download('{good}', progress=False), flush=True)
@@ -158,6 +167,7 @@ def test_rank_0_downloads_while_the_other_waits(server, cache, tmp_path):
     good = server.put('teacher.pth', dict(x=torch.ones(3)))
     bad = server.put('student-00000000.pth', dict(x=torch.ones(3)))
     script = RANK.format(port=free_port(), good=good, bad=bad)
+    server.delay = 1.  # a rank that did not wait would ask meanwhile
     env = dict(os.environ, PYTHONPATH=str(ROOT), TORCH_HOME=str(tmp_path),
                OMP_NUM_THREADS='1')
     # torch hub's folder is TORCH_HOME/hub, the one the fixture emptied
