@@ -1,6 +1,7 @@
 """tools/train.py with ``load_from`` a file of another layout: a run at lr 0
 ends with the source's weights (resized to the model's grid where it
-differs); a file that does not fit the model is refused."""
+differs); a file that does not fit the model is refused. And MMPretrain's
+fine-tuning idiom (``backbone.init_cfg`` Pretrained) through the runner."""
 import os
 import re
 import subprocess
@@ -83,9 +84,12 @@ def official_file(path: Path, embed_dims: int = 32,
 
 
 def train(config: Path, work_dir: Path, load_from: Path, *options: str):
+    return run_train(config, work_dir, f'load_from={load_from}', *options)
+
+
+def run_train(config: Path, work_dir: Path, *options: str):
     command = [sys.executable, 'tools/train.py', str(config), '--work-dir',
-               str(work_dir), '--cfg-options', f'load_from={load_from}',
-               *options]
+               str(work_dir), '--cfg-options', *options]
     return subprocess.run(
         command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
         text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -148,3 +152,24 @@ def test_a_file_that_does_not_fit_is_refused(config, tmp_path, embed_dims,
     assert 'CheckpointError' in done.stdout and str(source) in done.stdout
     assert re.search(expected, done.stdout), done.stdout[-4000:]
     assert not (tmp_path / 'work' / 'epoch_1.pth').exists()
+
+
+def test_fine_tuning_idiom_through_the_runner(config, tmp_path):
+    """backbone.init_cfg=dict(type='Pretrained', prefix='backbone') with an
+    official file of 5 classes into the 3-class config: the runner's
+    default scope 'mmdeit' gives mmdeit's initializer, so the backbone is
+    the file's and the head new."""
+    source = official_file(tmp_path / 'five_classes.pth', num_classes=5)
+    done = run_train(config, tmp_path / 'work',
+                     'model.backbone.init_cfg.type=Pretrained',
+                     f'model.backbone.init_cfg.checkpoint={source}',
+                     'model.backbone.init_cfg.prefix=backbone')
+    assert done.returncode == 0, done.stdout[-4000:]
+    expected, _ = convert_to_mmdeit(torch.load(source)['model'])
+    weights = trained_weights(tmp_path / 'work')
+    for key, value in expected.items():
+        if key.startswith('backbone.'):
+            torch.testing.assert_close(weights[key], value, rtol=0, atol=0,
+                                       msg=key)
+    assert weights['head.fc.weight'].shape == (3, 32)
+    assert torch.count_nonzero(weights['head.fc.bias']) == 0
