@@ -14,6 +14,7 @@ from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
 from mmdeit.registry import OPTIM_WRAPPERS, RUNNERS
 from .loops import ResumableEpochBasedTrainLoop
+from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import guarded
 
 
@@ -36,7 +37,10 @@ class ReliableRunner(Runner):
       tools/train.py), for files whose origin you trust;
     - checks each loss before backward (``optim_wrapper.non_finite_loss``,
       'raise' or 'skip'; see
-      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`).
+      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
+    - scales the lr with the total batch counting accumulated iterations,
+      scales the logged ``base_lr`` alike, and logs the lr it trains at
+      (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`).
 
     Config: ``runner_type = 'ReliableRunner'`` (configs/_base_/
     default_runtime.py); tools/train.py and tools/test.py build it.
@@ -63,6 +67,13 @@ class ReliableRunner(Runner):
                 'optim_wrapper has its own constructor: losses are not '
                 'checked for NaN/inf before the update')
         return super().build_optim_wrapper(optim_wrapper)
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
+        loader = self._train_dataloader
+        batch_size = loader['batch_size'] if isinstance(loader, dict) \
+            else loader.batch_size
+        self.logger.info(scale_lr(optim_wrapper, auto_scale_lr, batch_size,
+                                  self.world_size))
 
     @master_only
     def save_checkpoint(self,
