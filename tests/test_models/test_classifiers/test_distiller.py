@@ -315,8 +315,11 @@ def train_none_under_ddp(rank: int, world_size: int, port: int,
 
 
 def test_none_trains_under_ddp_two_processes(tmp_path):
-    mp.spawn(train_none_under_ddp, args=(2, free_port(), str(tmp_path)),
-             nprocs=2, join=True)
+    # fork: the ranks start in seconds, without re-importing torch; each
+    # keeps to one thread, so no OpenMP pool crosses the fork
+    mp.start_processes(train_none_under_ddp,
+                       args=(2, free_port(), str(tmp_path)), nprocs=2,
+                       join=True, start_method='fork')
     ranks = [torch.load(tmp_path / f'rank{r}.pth') for r in range(2)]
     for key, value in ranks[0]['after'].items():
         assert torch.equal(value, ranks[1]['after'][key]), key
