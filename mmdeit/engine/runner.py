@@ -6,13 +6,15 @@ from typing import Callable, Optional, Union
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
+from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
 from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
-from mmdeit.registry import OPTIM_WRAPPERS, RUNNERS
+from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
+                             RUNNERS)
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import guarded
@@ -55,7 +57,7 @@ class ReliableRunner(Runner):
 
     def build_optim_wrapper(self, optim_wrapper):
         if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper \
-                and 'constructor' not in optim_wrapper:
+                and _builds_wrapper_from_type(optim_wrapper):
             wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
             if isinstance(wrapper_type, str):
                 wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
@@ -64,7 +66,8 @@ class ReliableRunner(Runner):
                 optim_wrapper['type'] = guarded(wrapper_type)
         elif isinstance(optim_wrapper, dict):
             self.logger.warning(
-                'optim_wrapper has its own constructor: losses are not '
+                'optim_wrapper has a constructor of its own (not derived '
+                'from DefaultOptimWrapperConstructor): losses are not '
                 'checked for NaN/inf before the update')
         return super().build_optim_wrapper(optim_wrapper)
 
@@ -132,3 +135,14 @@ class ReliableRunner(Runner):
             raise CheckpointError(
                 f'{error} (tools/train.py: --trust-checkpoint; in a config: '
                 'trust_checkpoint = True)') from error
+
+
+def _builds_wrapper_from_type(optim_wrapper: dict) -> bool:
+    """Whether the config's constructor builds ``optim_wrapper.type`` as
+    mmengine's default constructor does (so a guarded type reaches it)."""
+    constructor = optim_wrapper.get('constructor',
+                                    DefaultOptimWrapperConstructor)
+    if isinstance(constructor, str):
+        constructor = OPTIM_WRAPPER_CONSTRUCTORS.get(constructor)
+    return isinstance(constructor, type) and issubclass(
+        constructor, DefaultOptimWrapperConstructor)
