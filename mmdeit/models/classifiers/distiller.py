@@ -33,8 +33,8 @@ class Teacher:
 
     Args:
         model: the teacher network; called as ``model(inputs)`` -> logits.
-        source: where it came from (config and checkpoint), for the record
-            in the student's checkpoints.
+        source: where it came from (config, checkpoint and, when set, input
+            size), for the record in the student's checkpoints.
         autocast_dtype: 'bfloat16' or 'float16' to run it under autocast;
             None runs it in the surrounding precision.
         input_size: the image size (int or (H, W)) the teacher was trained
@@ -122,6 +122,8 @@ def build_teacher(teacher: Union[dict, nn.Module],
     model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
     source = dict(cfg=_plain(teacher['cfg']),
                   checkpoint=teacher['checkpoint'])
+    if teacher.get('input_size') is not None:
+        source['input_size'] = teacher['input_size']
     return Teacher(model, source,
                    **{k: v for k, v in teacher.items() if k in options})
 

@@ -349,6 +349,8 @@ def test_teacher_gets_the_batch_at_its_input_size(teacher_checkpoint):
     seen.clear()
     model.predict(data['inputs'], data['data_samples'])
     assert seen['teacher'].shape == (4, 3, 16, 16)
+    # and the student's checkpoints record it
+    assert model.distillation_record()['teacher']['input_size'] == 16
 
 
 def test_teacher_resize_shrinks_as_pillow_does(teacher_checkpoint):
