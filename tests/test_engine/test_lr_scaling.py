@@ -61,7 +61,7 @@ def test_accumulated_iterations_count_in_the_batch():
         scale_lr(small_wrapper(cfg), dict(enable=True), 64, 2)
 
 
-def train_one_iteration(tmp_path, **options):
+def train_one_epoch(tmp_path, **options):
     """The user config over DeiT-tiny at batch 32 on one process: 64
     images, one epoch of two iterations."""
     write_images(tmp_path / 'data', classes=2, train=32)
@@ -77,9 +77,8 @@ def train_one_iteration(tmp_path, **options):
 
 
 def test_user_config_at_batch_32_trains_at_the_scaled_lr(tmp_path):
-    runner, logged, log = train_one_iteration(tmp_path)
-    scaled = 5e-4 * 32 / 512
-    assert scaled == 3.125e-5
+    runner, logged, log = train_one_epoch(tmp_path)
+    scaled = 3.125e-5  # 5e-4 x 32 / 512
     groups = runner.optim_wrapper.optimizer.param_groups
     assert len(groups) > 1
     for group in groups:
@@ -103,7 +102,7 @@ def test_user_config_at_batch_32_trains_at_the_scaled_lr(tmp_path):
 
 
 def test_enable_false_in_a_config_is_respected(tmp_path):
-    runner, logged, log = train_one_iteration(
+    runner, logged, log = train_one_epoch(
         tmp_path, **{'auto_scale_lr.enable': False})
     for group in runner.optim_wrapper.optimizer.param_groups:
         assert group['initial_lr'] == 5e-4
