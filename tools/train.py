@@ -48,7 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--auto-scale-lr',
         action='store_true',
         help='scale the lr by the total batch size over '
-        'auto_scale_lr.base_batch_size')
+        'auto_scale_lr.base_batch_size, for configs that do not already (the '
+        'DeiT configs always do; turn it off with --cfg-options '
+        'auto_scale_lr.enable=False)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

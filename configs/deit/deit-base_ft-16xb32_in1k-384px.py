@@ -1,7 +1,8 @@
 # DeiT-base fine-tuned at 384 px for 30 epochs from the 224 px weights,
 # 16 devices x 32 images (the official recipe: lr 5e-6 at batch 512,
-# weight decay 1e-8, minimum lr 5e-6). Loading the 224 checkpoint resizes
-# the patch-grid position embedding bicubically.
+# scaled with the total batch as in pre-training; weight decay 1e-8,
+# minimum lr 5e-6, absolute). Loading the 224 checkpoint resizes the
+# patch-grid position embedding bicubically.
 _base_ = [
     '../_base_/models/deit-base.py',
     '../_base_/datasets/imagenet_bs32_deit_384.py',
@@ -16,7 +17,8 @@ model = dict(
         checkpoint='https://dl.fbaipublicfiles.com/deit/'
         'deit_base_patch16_224-b5f2ef4d.pth'))
 
-base_lr = 5e-6 * 512 / 512
+# for a total batch of 512 (the schedule's auto_scale_lr)
+base_lr = 5e-6
 optim_wrapper = dict(optimizer=dict(lr=base_lr, weight_decay=1e-8))
 # The same warm-up + cosine as pre-training, over 30 epochs; with the
 # minimum equal to the base lr the cosine is flat.
@@ -26,4 +28,3 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=30)
-auto_scale_lr = dict(base_batch_size=512)

@@ -7,6 +7,7 @@ from typing import Callable, Iterator, Optional, Union
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
+from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
@@ -14,8 +15,10 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
 from mmdeit.checkpoint.loading import LoadReport, load_pretrained
-from mmdeit.registry import OPTIM_WRAPPERS, RUNNERS
+from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
+                             RUNNERS)
 from .loops import ResumableEpochBasedTrainLoop
+from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import guarded
 
 
@@ -40,7 +43,10 @@ class ReliableRunner(Runner):
       tools/train.py), for files whose origin you trust;
     - checks each loss before backward (``optim_wrapper.non_finite_loss``,
       'raise' or 'skip'; see
-      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`).
+      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
+    - scales the lr with the total batch counting accumulated iterations,
+      scales the logged ``base_lr`` alike, and logs the lr it trains at
+      (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`).
 
     Config: ``runner_type = 'ReliableRunner'`` (configs/_base_/
     default_runtime.py); tools/train.py and tools/test.py build it.
@@ -55,7 +61,7 @@ class ReliableRunner(Runner):
 
     def build_optim_wrapper(self, optim_wrapper):
         if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper \
-                and 'constructor' not in optim_wrapper:
+                and _builds_wrapper_from_type(optim_wrapper):
             wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
             if isinstance(wrapper_type, str):
                 wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
@@ -64,9 +70,17 @@ class ReliableRunner(Runner):
                 optim_wrapper['type'] = guarded(wrapper_type)
         elif isinstance(optim_wrapper, dict):
             self.logger.warning(
-                'optim_wrapper has its own constructor: losses are not '
+                'optim_wrapper has a constructor of its own (not derived '
+                'from DefaultOptimWrapperConstructor): losses are not '
                 'checked for NaN/inf before the update')
         return super().build_optim_wrapper(optim_wrapper)
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
+        loader = self._train_dataloader
+        batch_size = loader['batch_size'] if isinstance(loader, dict) \
+            else loader.batch_size
+        self.logger.info(scale_lr(optim_wrapper, auto_scale_lr, batch_size,
+                                  self.world_size))
 
     @master_only
     def save_checkpoint(self,
@@ -176,3 +190,14 @@ def _trust_hint(trusted: bool) -> Iterator[None]:
         raise CheckpointError(
             f'{error} (tools/train.py: --trust-checkpoint; in a config: '
             'trust_checkpoint = True)') from error
+
+
+def _builds_wrapper_from_type(optim_wrapper: dict) -> bool:
+    """Whether the config's constructor builds ``optim_wrapper.type`` as
+    mmengine's default constructor does (so a guarded type reaches it)."""
+    constructor = optim_wrapper.get('constructor',
+                                    DefaultOptimWrapperConstructor)
+    if isinstance(constructor, str):
+        constructor = OPTIM_WRAPPER_CONSTRUCTORS.get(constructor)
+    return isinstance(constructor, type) and issubclass(
+        constructor, DefaultOptimWrapperConstructor)

@@ -97,8 +97,9 @@ def test_known_values_and_non_prefix_warmup():
 
 
 def test_scaled_base_lr_keeps_absolute_ends():
-    """--auto-scale-lr changes the optimizer's lr only: the warm-up start and
-    the final lr stay 1e-6 and 1e-5 (as the official linear scaling)."""
+    """Scaling the lr with the batch changes the optimizer's lr only: the
+    warm-up start and the final lr stay 1e-6 and 1e-5 (as the official
+    linear scaling)."""
     ours = ours_per_iteration(lr=4e-3)
     assert ours[0] == pytest.approx(1e-6)
     assert ours[-1] == pytest.approx(1e-5, rel=1e-3)

@@ -105,8 +105,9 @@ def logged_lrs(work_dir: Path) -> list:
 
 def warmup_lr(step: int) -> float:
     """The schedule in its first epochs: 5 warm-up epochs of 2 iterations
-    from 1e-6 to 1e-3."""
-    return 1e-6 + (1e-3 - 1e-6) * step / 10
+    from 1e-6 to the lr scaled to one process of 6 images, 5e-4 * 6 /
+    512."""
+    return 1e-6 + (5e-4 * 6 / 512 - 1e-6) * step / 10
 
 
 def test_train_resume_and_test(user_config, tmp_path):
@@ -143,10 +144,25 @@ def test_train_resume_and_test(user_config, tmp_path):
     record = json.loads(out_file.read_text())
     assert record == json.loads((work_dir / 'test_metrics.json').read_text())
     metrics = record['metrics']
-    # 6 validation images: top-1 is a multiple of 1/6, top-5 of 3 classes 100
-    assert round(metrics['accuracy/top1'] * 6 / 100, 4) in range(7)
-    assert metrics['accuracy/top5'] == 100
+    # the top-1 of the checkpoint's own predictions on the 6 val images
+    assert metrics['accuracy/top1'] == pytest.approx(
+        val_top1(user_config, checkpoint))
     assert f'{metrics["accuracy/top1"]:.2f}' in table[2]
+
+
+def val_top1(config: Path, checkpoint: str) -> float:
+    """Top-1 (%) of the checkpoint on the config's val images, predicted
+    one image at a time by the inferencer."""
+    import mmdeit
+    inferencer = mmdeit.ImageClassificationInferencer(
+        str(config), pretrained=checkpoint)
+    images = sorted(Path(inferencer.model.cfg.data_root, 'val').glob('*/*'))
+    predictions = inferencer([str(p) for p in images], batch_size=1,
+                             show_progress=False)
+    correct = [p['pred_label'] == int(path.parent.name[-1])
+               for p, path in zip(predictions, images)]
+    assert len(correct) == 6
+    return 100 * sum(correct) / len(correct)
 
 
 def free_port() -> str:
@@ -159,11 +175,16 @@ def test_dist_train_and_test_two_cpu_processes(user_config, tmp_path):
     work_dir = tmp_path / 'work'
     env = dict(PYTHON=sys.executable, PORT=free_port())
     run('bash', 'tools/dist_train.sh', str(user_config), '2', '--work-dir',
-        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1', *QUIET,
-        env=env)
+        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=2', *QUIET, env=env)
     checkpoint = read(work_dir / 'epoch_1.pth')
-    # each of the 2 ranks took 6 of the 12 images: one batch of 6 each
-    assert checkpoint['meta']['iter'] == 1
+    # each of the 2 ranks took 6 of the 12 images: 3 batches of 2 each
+    assert checkpoint['meta']['iter'] == 3
+    # the lr followed the total batch of 2 x 2 (5 warm-up epochs of 3
+    # iterations)
+    scaled = 5e-4 * 4 / 512
+    assert logged_lrs(work_dir) == pytest.approx(
+        [1e-6 + (scaled - 1e-6) * step / 15 for step in range(3)], rel=1e-9)
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log
     assert "dist_cfg: {'backend': 'gloo'}" in log

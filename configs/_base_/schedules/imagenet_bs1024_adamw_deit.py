@@ -1,9 +1,12 @@
 # The DeiT schedule (official main.py defaults): AdamW, lr 5e-4 per 512
-# images (1e-3 at a total batch of 1024), weight decay 0.05, eps 1e-8; no
-# weight decay on 1-D parameters (norms, biases), the class/distillation
-# tokens and the position embedding; 5 linear warm-up epochs from 1e-6, then
-# a cosine to 1e-5 over 300 epochs, both updated every iteration.
-base_lr = 5e-4 * 1024 / 512
+# images (1e-3 at the configs' total batch of 1024), weight decay 0.05, eps
+# 1e-8; no weight decay on 1-D parameters (norms, biases), the
+# class/distillation tokens and the position embedding; 5 linear warm-up
+# epochs from 1e-6, then a cosine to 1e-5 over 300 epochs, both updated
+# every iteration.
+# The lr is stated for a total batch of 512 and follows the run's total
+# batch (auto_scale_lr at the end of this file).
+base_lr = 5e-4
 max_epochs = 300
 
 optim_wrapper = dict(
@@ -45,7 +48,10 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-# lr above is for a total batch of 1024; --auto-scale-lr rescales it to the
-# actual total batch (as the official code always does). The warm-up start
-# and the final lr are absolute and not rescaled.
-auto_scale_lr = dict(base_batch_size=1024)
+# As the official main.py always does: lr = base_lr x total batch / 512,
+# the total batch being processes x train_dataloader.batch_size (x
+# optim_wrapper.accumulative_counts), e.g. 1e-3 on 4 x 256 and 2.5e-4 on
+# one process of 256. The warm-up start and the final lr are absolute and
+# not scaled. The runner logs the lr it trains at; to train at base_lr as
+# it is, set auto_scale_lr = dict(enable=False).
+auto_scale_lr = dict(base_batch_size=512, enable=True)

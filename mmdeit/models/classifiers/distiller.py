@@ -1,11 +1,14 @@
 """A DeiT student trained against a frozen teacher (the paper's
 distillation token)."""
 import contextlib
-from typing import List, Optional, Union
+import logging
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+from mmengine.utils import to_2tuple
 from torch import nn
 
 from mmdeit.registry import MODELS
@@ -30,16 +33,23 @@ class Teacher:
 
     Args:
         model: the teacher network; called as ``model(inputs)`` -> logits.
-        source: where it came from (config and checkpoint), for the record
-            in the student's checkpoints.
+        source: where it came from (config, checkpoint and, when set, input
+            size), for the record in the student's checkpoints.
         autocast_dtype: 'bfloat16' or 'float16' to run it under autocast;
             None runs it in the surrounding precision.
+        input_size: the image size (int or (H, W)) the teacher was trained
+            at: batches of another size are resized for it (bicubic,
+            antialiased when shrinking, as Pillow resizes). None feeds it
+            the student's batch as it is.
     """
 
     def __init__(self, model: nn.Module, source: dict,
-                 autocast_dtype: Optional[str] = None):
+                 autocast_dtype: Optional[str] = None,
+                 input_size: Union[int, Tuple[int, int], None] = None):
         self.model = model.eval().requires_grad_(False)
         self.source = source
+        self.input_size = None if input_size is None else \
+            tuple(to_2tuple(input_size))
         self.autocast_dtype = None if autocast_dtype is None else \
             getattr(torch, autocast_dtype)
         if autocast_dtype is not None and self.autocast_dtype not in (
@@ -50,11 +60,27 @@ class Teacher:
     @torch.no_grad()
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         """Normalised images (N, 3, H, W) -> float32 logits (N, K)."""
+        inputs = self.resize(inputs)
         context = contextlib.nullcontext() if self.autocast_dtype is None \
             else torch.autocast(inputs.device.type, dtype=self.autocast_dtype)
         with context:
             logits = self.model(inputs)
         return logits.float()
+
+    def resize(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) -> (N, 3, *input_size), unchanged when no size is
+        set or it already fits."""
+        if self.input_size is None or \
+                tuple(inputs.shape[-2:]) == self.input_size:
+            return inputs
+        return F.interpolate(inputs, size=self.input_size, mode='bicubic',
+                             align_corners=False, antialias=True)
+
+    @property
+    def num_classes(self) -> Optional[int]:
+        """The classes its head predicts, when it says (``head.num_classes``
+        of mmdeit's classifiers)."""
+        return getattr(getattr(self.model, 'head', None), 'num_classes', None)
 
     def __deepcopy__(self, memo) -> 'Teacher':
         # A copy of the student (e.g. the EMA model) shares the frozen
@@ -62,33 +88,61 @@ class Teacher:
         return self
 
 
-def build_teacher(teacher: Union[dict, nn.Module]) -> Teacher:
+def build_teacher(teacher: Union[dict, nn.Module],
+                  num_classes: Optional[int] = None) -> Teacher:
     """A :class:`Teacher` from ``dict(cfg=..., checkpoint=...,
-    autocast_dtype=None)`` or from a built module.
+    autocast_dtype=None, input_size=None)`` or from a built module.
 
     ``cfg`` is a zoo name (``'regnety-16gf_in1k'``), a config file or a
     model dict; ``checkpoint`` a path or URL in any layout mmdeit reads, or
     True for the zoo entry's released weights. The teacher is built and
-    loaded with :func:`mmdeit.get_model`.
+    loaded with :func:`mmdeit.get_model`. With ``num_classes`` (the
+    student's), a teacher whose config or head predicts another number of
+    classes is refused before its checkpoint is read.
     """
     if isinstance(teacher, nn.Module):
-        return Teacher(teacher, dict(cfg=type(teacher).__name__,
-                                     checkpoint=None))
+        built = Teacher(teacher, dict(cfg=type(teacher).__name__,
+                                      checkpoint=None))
+        check_class_count(built.num_classes, num_classes)
+        return built
     teacher = dict(teacher)
-    unknown = set(teacher) - {'cfg', 'checkpoint', 'autocast_dtype'}
+    options = {'autocast_dtype', 'input_size'}
+    unknown = set(teacher) - {'cfg', 'checkpoint'} - options
     missing = {'cfg', 'checkpoint'} - set(teacher)
     if unknown or missing:
-        raise KeyError('model.teacher takes cfg, checkpoint and '
-                       f'autocast_dtype; missing {sorted(missing)}, unknown '
+        raise KeyError('model.teacher takes cfg, checkpoint, autocast_dtype '
+                       f'and input_size; missing {sorted(missing)}, unknown '
                        f'{sorted(unknown)}')
-    from mmdeit.apis import get_model
+    from mmdeit.apis import get_model, load_config
     cfg = teacher['cfg']
     if isinstance(cfg, dict):
         cfg = Config(dict(model=cfg))
+    head = load_config(cfg).model.get('head') or {}
+    check_class_count(head.get('num_classes'), num_classes)
     model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
     source = dict(cfg=_plain(teacher['cfg']),
                   checkpoint=teacher['checkpoint'])
-    return Teacher(model, source, teacher.get('autocast_dtype'))
+    if teacher.get('input_size') is not None:
+        source['input_size'] = teacher['input_size']
+    return Teacher(model, source,
+                   **{k: v for k, v in teacher.items() if k in options})
+
+
+def check_class_count(teacher: Optional[int],
+                      student: Optional[int]) -> None:
+    """Refuse a teacher that predicts other classes than the student
+    (either count None: unknown, not checked)."""
+    if teacher is None or student is None or teacher == student:
+        return
+    raise ValueError(
+        f'the teacher predicts {teacher} classes but the student {student}: '
+        'the distillation head learns the teacher\'s classes, so the '
+        'teacher must be trained on the student\'s. Fine-tune the teacher on '
+        'the target data first (tools/train.py with its config and '
+        f'head.num_classes={student}), then give that config and checkpoint '
+        'as model.teacher; if its checkpoint already predicts '
+        f'{student} classes, set head=dict(num_classes={student}) in the '
+        'teacher config (model.teacher.cfg)')
 
 
 def _plain(value):
@@ -103,10 +157,11 @@ class DistilledImageClassifier(ImageClassifier):
         backbone, neck, head, train_cfg, data_preprocessor, init_cfg: as in
             :class:`ImageClassifier`; the head must give both heads'
             logits (``forward_both``, e.g. ``DeiTClsHead``).
-        teacher: ``dict(cfg=..., checkpoint=..., autocast_dtype=None)`` (see
-            :func:`build_teacher`) or a built module; None for no teacher.
-            It receives the student's preprocessed (normalised, mixed)
-            batch, so it must expect the same normalisation.
+        teacher: ``dict(cfg=..., checkpoint=..., autocast_dtype=None,
+            input_size=None)`` (see :func:`build_teacher`) or a built
+            module; None for no teacher. It receives the student's
+            preprocessed (normalised, mixed) batch, so it must expect the
+            same normalisation, and predict the student's classes.
         distillation: ``dict(type='hard'|'soft'|'none', alpha=0.5,
             tau=1.0)``; None means 'none'. ``type`` may also name any
             registered loss taking (student logits, teacher logits); the
@@ -115,8 +170,10 @@ class DistilledImageClassifier(ImageClassifier):
     Training loss: the class head keeps the head's loss against the (mixed,
     smoothed) targets, the distillation head learns from the teacher, and
     ``loss_cls = (1 - alpha) * base``, ``loss_distill = alpha *
-    distillation`` (they sum to the total). With 'none' only the class head
-    is trained.
+    distillation`` (they sum to the total). With 'none' the distillation
+    head learns the labels too (the head's loss, as the class head), so
+    both heads are trained and averaged at prediction; no teacher is built
+    then, even if one is configured.
 
     Prediction: ``pred_score`` averages the two heads' logits; each sample
     also gets ``pred_score_cls``, ``pred_score_dist`` and, with a teacher,
@@ -151,13 +208,20 @@ class DistilledImageClassifier(ImageClassifier):
                              f'{self.alpha}')
         if kind == 'none':
             self.distill_loss = None
+            if teacher is not None:
+                print_log('distillation "none": both heads learn the labels; '
+                          'the teacher in model.teacher is not built (nor '
+                          'its checkpoint read)', logger='current',
+                          level=logging.WARNING)
+                teacher = None
         else:
             if teacher is None:
                 raise ValueError(f'distillation "{kind}" needs a teacher: set '
                                  'model.teacher, or distillation type "none"')
             self.distill_loss = MODELS.build(
                 dict(type=DISTILLATION_TYPES.get(kind, kind), **settings))
-        self.teacher = None if teacher is None else build_teacher(teacher)
+        self.teacher = None if teacher is None else build_teacher(
+            teacher, self.head.num_classes)
         if self.teacher is not None:
             check_same_normalisation(self.data_preprocessor,
                                      getattr(self.teacher.model,
@@ -184,8 +248,11 @@ class DistilledImageClassifier(ImageClassifier):
         target = stack_targets(data_samples).to(cls_logits.device)
         base = self.head.loss_module(cls_logits, target)
         if self.distill_loss is None:
-            return dict(loss_cls=base)
-        distill = self.distill_loss(dist_logits.float(), self.teacher(inputs))
+            distill = self.head.loss_module(dist_logits, target)
+        else:
+            teacher_logits = self.teacher(inputs)
+            check_class_count(teacher_logits.shape[1], dist_logits.shape[1])
+            distill = self.distill_loss(dist_logits.float(), teacher_logits)
         return dict(loss_cls=(1 - self.alpha) * base,
                     loss_distill=self.alpha * distill)
 
