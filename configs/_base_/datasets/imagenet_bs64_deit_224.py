@@ -14,7 +14,10 @@ data_preprocessor = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic'),
+    # Antialiased as the official pipeline (Pillow): torch's kernel for
+    # Pillow's filter, within 0.25 grey level of it and faster.
+    dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic',
+         backend='torch'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
     dict(type='RandomErasing', erase_prob=0.25, mode='pixel'),
