@@ -14,8 +14,9 @@ data_preprocessor = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    # Antialiased as the official pipeline (Pillow): torch's kernel for
-    # Pillow's filter, within 0.25 grey level of it and faster.
+    # Antialiased as the official pipeline (Pillow's filter), with torch's
+    # kernel: within a quarter of a grey level of Pillow, several times
+    # faster (docs/benchmarks.md).
     dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic',
          backend='torch'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -26,9 +27,9 @@ train_pipeline = [
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    # Pillow's resize filters when it shrinks, as the official evaluation.
+    # Antialiased as the official evaluation (Pillow), with torch's kernel.
     dict(type='ResizeEdge', scale=int(img_size / 0.875), edge='short',
-         interpolation='bicubic', backend='pillow'),
+         interpolation='bicubic', backend='torch'),
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='PackInputs'),
 ]

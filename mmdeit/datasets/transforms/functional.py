@@ -224,14 +224,32 @@ def resize(img: np.ndarray, size: Tuple[int, int], interpolation: str,
     if backend == 'pillow':
         return mmcv.imresize(np.ascontiguousarray(img), (out_w, out_h),
                              interpolation=interpolation, backend='pillow')
-    # (H, W, C) as a (1, C, H, W) channels-last view: no copy on the way in.
-    src = torch.from_numpy(img if img.ndim == 3 else img[:, :, None])
-    out = torch.nn.functional.interpolate(
-        src.permute(2, 0, 1).unsqueeze(0), size=(out_h, out_w),
-        mode=interpolation, align_corners=False, antialias=True)
-    out = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
-    return out if img.ndim == 3 else out[:, :, 0]
+    return _resize_antialiased(img, size, interpolation)
 
+
+# aten's antialiased kernels, called with ``out=``: ``interpolate`` returns
+# a (1, C, h, w) contiguous tensor, and turning it back into (h, w, C) costs
+# as much as the resize; written into an (h, w, C) array seen as a
+# channels-last tensor, the kernel needs no copy on either side.
+# tests/test_datasets/test_transforms/test_antialiased_resize.py checks the
+# signature.
+_ANTIALIASED_KERNELS = {
+    'bilinear': torch.ops.aten._upsample_bilinear2d_aa.out,
+    'bicubic': torch.ops.aten._upsample_bicubic2d_aa.out,
+}
+
+
+def _resize_antialiased(img: np.ndarray, size: Tuple[int, int],
+                        interpolation: str) -> np.ndarray:
+    """torch's antialiased resize (Pillow's filter) of an (H, W[, C])
+    array to (h, w[, C])."""
+    hwc = img if img.ndim == 3 else img[:, :, None]
+    out = np.empty((*size, hwc.shape[2]), img.dtype)
+    # (H, W, C) arrays as (1, C, H, W) channels-last tensors, no copies.
+    _ANTIALIASED_KERNELS[interpolation](
+        torch.from_numpy(hwc).permute(2, 0, 1).unsqueeze(0), list(size),
+        False, out=torch.from_numpy(out).permute(2, 0, 1).unsqueeze(0))
+    return out if img.ndim == 3 else out[:, :, 0]
 
 
 def warp_affine(img: np.ndarray, coeffs: Sequence[float],

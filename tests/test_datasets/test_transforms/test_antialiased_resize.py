@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+import torch
 import torchvision.transforms as tv
 from matplotlib import cbook
 from mmengine.config import Config
@@ -100,12 +101,26 @@ def test_deit_evaluation_resize_is_pillows(hopper, config):
 def test_torch_backend_grey_and_enlarging(hopper):
     """A (H, W) image keeps its shape; an enlargement is Pillow's bicubic
     (a = -0.5) up to rounding."""
-    grey = np.asarray(hopper.convert('L'))[100:200, 150:260]
+    grey = np.array(hopper.convert('L'))[100:200, 150:260]
     out = F.resize(grey, (150, 160), 'bicubic', 'torch')
     expected = np.asarray(Image.fromarray(grey).resize((160, 150),
                                                        Image.BICUBIC))
     assert out.shape == (150, 160) and out.flags['C_CONTIGUOUS']
     assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize('interpolation', ['bilinear', 'bicubic'])
+def test_torch_backend_is_interpolate_antialiased(hopper, interpolation):
+    """The 'torch' backend calls aten's antialiased kernels with ``out=`` (a
+    private signature): it must give exactly what the public
+    ``interpolate(antialias=True)`` gives, for a crop view too."""
+    bgr = from_pil(hopper)[30:430, 40:350]
+    out = F.resize(bgr, (224, 200), interpolation, 'torch')
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(np.ascontiguousarray(bgr)).permute(2, 0, 1)[None],
+        size=(224, 200), mode=interpolation, antialias=True)
+    np.testing.assert_array_equal(out, expected[0].permute(1, 2, 0).numpy())
+    assert out.flags['C_CONTIGUOUS'] and out.dtype == np.uint8
 
 
 def test_resize_edge_torch_backend(hopper):
