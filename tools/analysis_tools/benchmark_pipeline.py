@@ -47,6 +47,7 @@ import itertools
 import os
 import os.path as osp
 import random
+import resource
 import time
 
 import cv2
@@ -316,6 +317,73 @@ def eval_fidelity(files, steps_by_name, timm_steps):
         print(f'| {name} | {np.mean(diffs):.3f} | {np.max(diffs):.3f} |')
 
 
+def decode_profile(files, img_size, rounds):
+    """CPU ms per image of the decoders, and how far the evaluation output
+    (short side int(size / 0.875), antialiased, centre crop) of each lands
+    from timm's (full decode, Pillow): libjpeg's reduced decoding (cv2's
+    IMREAD_REDUCED_*, Pillow's draft()) shrinks in the DCT, which changes
+    the output."""
+    import io
+
+    from PIL import Image
+
+    from mmdeit.datasets.transforms import CenterCrop, ResizeEdge
+    short = int(img_size / 0.875)
+    resize, crop = ResizeEdge(short, backend='torch'), CenterCrop(img_size)
+
+    def reduction(height, width):
+        """The largest of 1, 2, 4, 8 that keeps the short side >= short."""
+        return max(f for f in (1, 2, 4, 8) if min(height, width) // f >= short)
+
+    reduced_flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+                     4: cv2.IMREAD_REDUCED_COLOR_4,
+                     8: cv2.IMREAD_REDUCED_COLOR_8}
+
+    def cv2_full(data, shape):
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+    def cv2_reduced(data, shape):
+        flag = reduced_flags[reduction(*shape)]
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+
+    def pil_full(data, shape):
+        return np.asarray(Image.open(io.BytesIO(data)).convert('RGB'))[
+            :, :, ::-1]
+
+    def pil_draft(data, shape):
+        img = Image.open(io.BytesIO(data))
+        factor = reduction(*shape)
+        img.draft('RGB', (shape[1] // factor, shape[0] // factor))
+        return np.asarray(img.convert('RGB'))[:, :, ::-1]
+
+    decoders = {'cv2': cv2_full, 'cv2 IMREAD_REDUCED_*': cv2_reduced,
+                'Pillow': pil_full, 'Pillow draft()': pil_draft}
+    data = [open(p, 'rb').read() for p in files]
+    shapes = [cv2.imread(p).shape[:2] for p in files]
+    reference = [
+        crop(resize(dict(img=np.ascontiguousarray(pil_full(d, s)))))['img']
+        for d, s in zip(data, shapes)]
+    reduced = sum(reduction(*s) > 1 for s in shapes)
+    print(f'\n## decoding for the evaluation ({reduced} of {len(files)} files '
+          f'can be decoded reduced): CPU ms per image, and mean |difference| '
+          f'of the {img_size} px output from a full decode (grey levels)')
+    print('| decoder | ms / image | mean | max over files |')
+    print('|---|---|---|---|')
+    for name, decode in decoders.items():
+        start = time.process_time()
+        for _ in range(rounds):
+            for d, s in zip(data, shapes):
+                decode(d, s)
+        ms = (time.process_time() - start) / rounds / len(files) * 1e3
+        diffs = []
+        for d, s, ref in zip(data, shapes, reference):
+            img = np.ascontiguousarray(decode(d, s))
+            out = crop(resize(dict(img=img)))['img']
+            diffs.append(np.abs(out.astype(int) - ref).mean())
+        print(f'| {name} | {ms:.2f} | {np.mean(diffs):.3f} | '
+              f'{np.max(diffs):.3f} |')
+
+
 # --- the loader ---------------------------------------------------------------
 
 
@@ -333,19 +401,31 @@ class _Files(torch.utils.data.Dataset):
         return run_steps(self.steps, self.files[index % len(self.files)])
 
 
+def cpu_seconds():
+    """CPU seconds of this process and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def loader_scaling(files, pipeline, workers, images, batch_size=64):
     """Wall img/s of a DataLoader (mmengine's pseudo_collate, as the runner
-    uses) over the training pipeline, after its first batch."""
+    uses) over the training pipeline, after its first batch, and images per
+    CPU second of the main process and the workers together, start-up
+    included (on a shared machine the wall figure depends on the
+    neighbours, the CPU one much less)."""
     from mmengine.dataset import pseudo_collate
     print(f'\n## DataLoader, training pipeline, batch {batch_size}, '
-          f'{images} images after the first batch (wall time)')
-    print('| workers | img/s | startup + first batch s |')
-    print('|---|---|---|')
+          f'{images} images after the first batch')
+    print('| workers | img/s | img per CPU second (all processes) | '
+          'startup + first batch s |')
+    print('|---|---|---|---|')
     for num_workers in workers:
         dataset = _Files(files, pipeline, images + batch_size)
         loader = torch.utils.data.DataLoader(
             dataset, batch_size=batch_size, num_workers=num_workers,
             collate_fn=pseudo_collate, shuffle=False)
+        cpu_start = cpu_seconds()
         start = time.perf_counter()
         batches = iter(loader)
         next(batches)
@@ -353,7 +433,10 @@ def loader_scaling(files, pipeline, workers, images, batch_size=64):
         start = time.perf_counter()
         count = sum(len(batch['inputs']) for batch in batches)
         seconds = time.perf_counter() - start
-        print(f'| {num_workers} | {count / seconds:.1f} | {first:.1f} |')
+        del batches  # joins the workers, whose CPU time then counts
+        cpu = cpu_seconds() - cpu_start
+        print(f'| {num_workers} | {count / seconds:.1f} | '
+              f'{(count + batch_size) / cpu:.1f} | {first:.1f} |')
 
 
 def main():
@@ -409,6 +492,7 @@ def main():
         if not is_training:
             eval_fidelity(files, built, timm_steps)
     crop_fidelity(files, img_size, args.seed)
+    decode_profile(files, img_size, args.rounds)
     if args.workers:
         loader_scaling(files, cfg.train_pipeline, args.workers,
                        args.loader_images)
