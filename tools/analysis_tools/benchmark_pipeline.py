@@ -408,35 +408,41 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def loader_scaling(files, pipeline, workers, images, batch_size=64):
-    """Wall img/s of a DataLoader (mmengine's pseudo_collate, as the runner
-    uses) over the training pipeline, after its first batch, and images per
-    CPU second of the main process and the workers together, start-up
-    included (on a shared machine the wall figure depends on the
-    neighbours, the CPU one much less)."""
-    from mmengine.dataset import pseudo_collate
+def loader_scaling(files, cfg, workers, images):
+    """Wall img/s of a DataLoader over the training pipeline, after its
+    first batch, and images per CPU second of the main process and the
+    workers together, start-up included (on a shared machine the wall
+    figure depends on the neighbours, the CPU one much less): with the
+    config's collate function and with mmengine's default
+    ``pseudo_collate``, which sends every image on its own."""
+    import mmengine.dataset  # noqa: F401 (registers the collate functions)
+    from mmengine.registry import FUNCTIONS
+    batch_size = cfg.train_dataloader.batch_size
+    collate = cfg.train_dataloader.get('collate_fn',
+                                       dict(type='pseudo_collate'))['type']
     print(f'\n## DataLoader, training pipeline, batch {batch_size}, '
           f'{images} images after the first batch')
-    print('| workers | img/s | img per CPU second (all processes) | '
-          'startup + first batch s |')
-    print('|---|---|---|---|')
-    for num_workers in workers:
-        dataset = _Files(files, pipeline, images + batch_size)
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=batch_size, num_workers=num_workers,
-            collate_fn=pseudo_collate, shuffle=False)
-        cpu_start = cpu_seconds()
-        start = time.perf_counter()
-        batches = iter(loader)
-        next(batches)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        count = sum(len(batch['inputs']) for batch in batches)
-        seconds = time.perf_counter() - start
-        del batches  # joins the workers, whose CPU time then counts
-        cpu = cpu_seconds() - cpu_start
-        print(f'| {num_workers} | {count / seconds:.1f} | '
-              f'{(count + batch_size) / cpu:.1f} | {first:.1f} |')
+    print('| collate | workers | img/s | img per CPU second (all processes) '
+          '| startup + first batch s |')
+    print('|---|---|---|---|---|')
+    for name in dict.fromkeys((collate, 'pseudo_collate')):
+        for num_workers in workers:
+            dataset = _Files(files, cfg.train_pipeline, images + batch_size)
+            loader = torch.utils.data.DataLoader(
+                dataset, batch_size=batch_size, num_workers=num_workers,
+                collate_fn=FUNCTIONS.get(name), shuffle=False)
+            cpu_start = cpu_seconds()
+            start = time.perf_counter()
+            batches = iter(loader)
+            next(batches)
+            first = time.perf_counter() - start
+            start = time.perf_counter()
+            count = sum(len(batch['inputs']) for batch in batches)
+            seconds = time.perf_counter() - start
+            del batches  # joins the workers, whose CPU time then counts
+            cpu = cpu_seconds() - cpu_start
+            print(f'| {name} | {num_workers} | {count / seconds:.1f} | '
+                  f'{(count + batch_size) / cpu:.1f} | {first:.1f} |')
 
 
 def main():
@@ -494,8 +500,7 @@ def main():
     crop_fidelity(files, img_size, args.seed)
     decode_profile(files, img_size, args.rounds)
     if args.workers:
-        loader_scaling(files, cfg.train_pipeline, args.workers,
-                       args.loader_images)
+        loader_scaling(files, cfg, args.workers, args.loader_images)
 
 
 if __name__ == '__main__':
