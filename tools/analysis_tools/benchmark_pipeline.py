@@ -384,7 +384,7 @@ def decode_profile(files, img_size, rounds):
               f'{np.max(diffs):.3f} |')
 
 
-# --- the loader ---------------------------------------------------------------
+# --- the loader --------------------------------------------------------------
 
 
 class _Files(torch.utils.data.Dataset):
@@ -401,6 +401,23 @@ class _Files(torch.utils.data.Dataset):
         return run_steps(self.steps, self.files[index % len(self.files)])
 
 
+class _Packed(torch.utils.data.Dataset):
+    """The loader alone: every item is a fresh PackInputs output of one
+    224 x 224 image, without decoding or augmenting."""
+
+    def __init__(self, length):
+        self.length = length
+        self.img = np.zeros((224, 224, 3), np.uint8)
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, index):
+        if not hasattr(self, 'pack'):  # built in the worker
+            self.pack = build_mmdeit([dict(type='PackInputs')])[0]
+        return self.pack(dict(img=self.img, gt_label=0, img_path=str(index)))
+
+
 def cpu_seconds():
     """CPU seconds of this process and of its finished child processes."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -409,8 +426,9 @@ def cpu_seconds():
 
 
 def loader_scaling(files, cfg, workers, images):
-    """Wall img/s of a DataLoader over the training pipeline, after its
-    first batch, and images per CPU second of the main process and the
+    """Wall img/s of a DataLoader over the training pipeline (and over
+    no pipeline: the loader's own cost), after its first batch, and images
+    per CPU second of the main process and the
     workers together, start-up included (on a shared machine the wall
     figure depends on the neighbours, the CPU one much less): with the
     config's collate function and with mmengine's default
@@ -420,29 +438,36 @@ def loader_scaling(files, cfg, workers, images):
     batch_size = cfg.train_dataloader.batch_size
     collate = cfg.train_dataloader.get('collate_fn',
                                        dict(type='pseudo_collate'))['type']
-    print(f'\n## DataLoader, training pipeline, batch {batch_size}, '
+    print(f'\n## DataLoader, batch {batch_size}, '
           f'{images} images after the first batch')
-    print('| collate | workers | img/s | img per CPU second (all processes) '
-          '| startup + first batch s |')
-    print('|---|---|---|---|---|')
-    for name in dict.fromkeys((collate, 'pseudo_collate')):
-        for num_workers in workers:
+    print('| pipeline | collate | workers | img/s | img per CPU second (all '
+          'processes) | startup + first batch s |')
+    print('|---|---|---|---|---|---|')
+    runs = [(name, num_workers, pipeline)
+            for pipeline in ('training', 'none (loader only)')
+            for name in dict.fromkeys((collate, 'pseudo_collate'))
+            for num_workers in workers]
+    for name, num_workers, pipeline in runs:
+        if pipeline == 'training':
             dataset = _Files(files, cfg.train_pipeline, images + batch_size)
-            loader = torch.utils.data.DataLoader(
-                dataset, batch_size=batch_size, num_workers=num_workers,
-                collate_fn=FUNCTIONS.get(name), shuffle=False)
-            cpu_start = cpu_seconds()
-            start = time.perf_counter()
-            batches = iter(loader)
-            next(batches)
-            first = time.perf_counter() - start
-            start = time.perf_counter()
-            count = sum(len(batch['inputs']) for batch in batches)
-            seconds = time.perf_counter() - start
-            del batches  # joins the workers, whose CPU time then counts
-            cpu = cpu_seconds() - cpu_start
-            print(f'| {name} | {num_workers} | {count / seconds:.1f} | '
-                  f'{(count + batch_size) / cpu:.1f} | {first:.1f} |')
+        else:
+            dataset = _Packed(images + batch_size)
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=batch_size, num_workers=num_workers,
+            collate_fn=FUNCTIONS.get(name), shuffle=False)
+        cpu_start = cpu_seconds()
+        start = time.perf_counter()
+        batches = iter(loader)
+        next(batches)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        count = sum(len(batch['inputs']) for batch in batches)
+        seconds = time.perf_counter() - start
+        del batches  # joins the workers, whose CPU time then counts
+        cpu = cpu_seconds() - cpu_start
+        print(f'| {pipeline} | {name} | {num_workers} | '
+              f'{count / seconds:.1f} | {(count + batch_size) / cpu:.1f} '
+              f'| {first:.1f} |')
 
 
 def main():
