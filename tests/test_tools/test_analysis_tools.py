@@ -159,3 +159,31 @@ def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
     # the first record of the epoch is left out: mean of 0.2, 0.3, 0.4
     assert 'average iter time: 0.3000 s/iter' in printed
     assert tool.run_name(str(log)) == 'run'
+
+
+def test_demo_figures_of_a_runs_folder(tiny_run, tmp_path):
+    config, checkpoint, _ = tiny_run
+    run = tmp_path / 'runs' / 'hard'
+    (run / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (run / 'tiny_distilled.py').write_text(config.read_text())
+    (run / 'epoch_1.pth').write_bytes(checkpoint.read_bytes())
+    (run / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        ''.join(json.dumps(dict(lr=1e-3, loss=1.0 / i, epoch=1, iter=i,
+                                step=i)) + '\n' for i in range(1, 4)))
+    (run / 'test_metrics.json').write_text(json.dumps(dict(
+        config='tiny_distilled.py', metrics={
+            'accuracy/top1': 50.0, 'accuracy/top1_cls': 40.0,
+            'accuracy/top1_dist': 45.0,
+            'accuracy/teacher_agreement': 60.0})))
+    tool = load_tool('tools/analysis_tools/demo_figures.py')
+    written = tool.main([str(tmp_path / 'runs'), '--images', '2',
+                         '--similarity-images', '4'])
+    figures = tmp_path / 'runs' / 'figures'
+    assert [Path(p).relative_to(figures).as_posix() for p in written] == [
+        'curves.png', 'confusion_hard.png', 'attention/0_attention.png',
+        'attention/class_1_0_attention.png', 'token_similarity.png',
+        'accuracy_table.md']
+    for path in written[:-1]:
+        png_shape(Path(path))
+    assert '| hard | 50.00 | 40.00 | 45.00 | 60.00 |' in \
+        (figures / 'accuracy_table.md').read_text()
