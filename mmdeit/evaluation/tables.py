@@ -74,7 +74,7 @@ def runs_table(records: Sequence[dict], names: Optional[Sequence[str]] = None,
     alone, top-1 agreement with the teacher, then the metrics in ``extra``.
 
     Each record is a metrics dict, or ``tools/test.py``'s JSON with a
-    ``metrics`` entry. A one-headed model's class-token column is its top-1.
+    ``metrics`` entry. A one-headed model has only its top-1.
     """
     if names is not None and len(names) != len(records):
         raise ValueError(f'{len(names)} names for {len(records)} results')
@@ -85,9 +85,6 @@ def runs_table(records: Sequence[dict], names: Optional[Sequence[str]] = None,
         if 'accuracy/top1' not in metrics:
             raise KeyError(f'result {index} has no accuracy/top1 (metrics: '
                            f'{sorted(metrics)})')
-        if 'accuracy/top1_cls' not in metrics:
-            metrics = dict(metrics, **{
-                'accuracy/top1_cls': metrics['accuracy/top1']})
         name = names[index] if names else record.get('name', str(index))
         rows.append([name] + [format_value(metrics[key]) if key in metrics
                               else '-' for key in columns.values()])

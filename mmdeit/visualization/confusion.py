@@ -48,8 +48,14 @@ def confusion_figure(matrices: Dict[str, torch.Tensor],
     classes = list(classes) if classes else [str(i) for i in
                                              range(num_classes)]
     side = max(3.5, 0.42 * num_classes + 1.5)
-    fig = Figure(figsize=(side * len(matrices) + 0.8, side + 0.4))
-    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    # two panels a row: four heads fit a page
+    columns = min(2, len(matrices))
+    rows = -(-len(matrices) // columns)
+    fig = Figure(figsize=(side * columns + 0.8, side * rows),
+                 layout='constrained')
+    axes = fig.subplots(rows, columns, squeeze=False).flatten()
+    for unused in axes[len(matrices):]:
+        unused.set_axis_off()
     image = None
     for axis, (title, matrix) in zip(axes, matrices.items()):
         counts = matrix.double()
@@ -68,10 +74,10 @@ def confusion_figure(matrices: Dict[str, torch.Tensor],
             for row in range(num_classes):
                 for col in range(num_classes):
                     value = percent[row, col].item()
-                    if value >= 0.5:
+                    if round(value) >= 1:
                         axis.text(col, row, f'{value:.0f}', ha='center',
                                   va='center', fontsize=6,
                                   color='white' if value > 50 else 'black')
-    fig.colorbar(image, ax=list(axes), fraction=0.02,
+    fig.colorbar(image, ax=list(axes), shrink=0.6,
                  label='% of the true class')
     return fig

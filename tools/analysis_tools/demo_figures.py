@@ -65,8 +65,14 @@ def checkpoint_of(run: str) -> str:
 
 
 def training_log(run: str) -> Optional[str]:
+    """The latest scalars file of the run that holds training records (a
+    test run in the same folder writes one without)."""
     logs = sorted(glob.glob(osp.join(run, '*', 'vis_data', 'scalars.json')))
-    return logs[-1] if logs else None
+    for log in reversed(logs):
+        with open(log) as f:
+            if any('"lr"' in line for line in f):
+                return log
+    return None
 
 
 def test_images(config: str, count: int) -> List[str]:
