@@ -63,6 +63,7 @@ class DumpPredictions(BaseMetric):
 
     Gathered across ranks like any metric, in the dataset's order.
     """
+    default_prefix = 'predictions'  # names no metric; mmengine wants one
 
     def __init__(self, out_file: str, collect_device: str = 'cpu'):
         super().__init__(collect_device=collect_device)
