@@ -58,6 +58,7 @@ setup(
         'mmengine>=0.10.0',
         mmcv_requirement(),
         'numpy',
+        'matplotlib',  # analysis figures (mmengine needs it too)
         'opencv-python-headless',
         'safetensors',
         'pyyaml',

@@ -1,20 +1,23 @@
 """Evaluate a checkpoint on the config's test set and print its metrics.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.json]
-        [--trust-checkpoint] [--cfg-options key=value ...]
-        [--launcher none|pytorch|slurm]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
+        [--out-item metrics|pred] [--trust-checkpoint]
+        [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
 
 CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
 mmengine's training checkpoints, official DeiT/timm, MMPretrain, Hugging
-Face). The metrics are written as JSON to WORK_DIR/test_metrics.json and,
-with ``--out``, to that file too.
+Face). The metrics are printed as a Markdown table (one column per head for
+a distilled model) and written as JSON to WORK_DIR/test_metrics.json and,
+with ``--out``, to that file too. With ``--out-item pred``, ``--out``
+receives every image's label and per-head class scores instead (a torch
+file of tensors; see ``mmdeit.evaluation.read_predictions``), which
+tools/analysis_tools/confusion_matrix.py reads.
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
-from typing import Dict
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
@@ -24,6 +27,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdeit.checkpoint import load_pretrained  # noqa: E402
+from mmdeit.evaluation.tables import metrics_table  # noqa: E402
 from mmdeit.registry import RUNNERS  # noqa: E402
 from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
 from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
@@ -37,7 +41,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--work-dir',
         help='where logs and the metrics go (default: '
         './work_dirs/<config name>)')
-    parser.add_argument('--out', help='also write the metrics to this JSON')
+    parser.add_argument(
+        '--out', help='also write the metrics (JSON), or with --out-item '
+        'pred the predictions, to this file')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        default='metrics',
+        help='what --out receives: the metrics (default) or every '
+        "image's label and class scores per head")
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -55,21 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='how the processes were started')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.out_item == 'pred' and not args.out:
+        parser.error('--out-item pred needs --out FILE')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
-
-
-def format_table(metrics: Dict[str, object]) -> str:
-    """Two aligned columns, metric and value, one row per metric."""
-    rows = [(name, f'{value:.2f}' if isinstance(value, float) else str(value))
-            for name, value in metrics.items()]
-    rows.insert(0, ('metric', 'value'))
-    width = max(len(name) for name, _ in rows)
-    value_width = max(len(value) for _, value in rows)
-    lines = [f'{name:<{width}}  {value:>{value_width}}'
-             for name, value in rows]
-    lines.insert(1, '-' * (width + 2 + value_width))
-    return '\n'.join(lines)
 
 
 def to_json(value):
@@ -82,6 +83,17 @@ def to_json(value):
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
     return value
+
+
+def add_prediction_dump(cfg: Config, out: str) -> None:
+    """Evaluate with the config's metrics plus one that keeps every
+    prediction in ``out``."""
+    evaluators = cfg.test_evaluator
+    evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) \
+        else [evaluators]
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    cfg.test_evaluator = evaluators + [dict(type='DumpPredictions',
+                                            out_file=osp.abspath(out))]
 
 
 @unknown_type_hints()
@@ -101,6 +113,8 @@ def main(argv=None) -> dict:
     # foreign layouts; mmengine's own loading stays off.
     cfg.load_from = None
     cfg.resume = False
+    if args.out_item == 'pred':
+        add_prediction_dump(cfg, args.out)
     setup_cpu_distributed(cfg, cfg.launcher)
 
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
@@ -111,11 +125,12 @@ def main(argv=None) -> dict:
     metrics = to_json(runner.test())
 
     if is_main_process():
-        print(f'\n{args.checkpoint}\n{format_table(metrics)}', flush=True)
+        print(f'\n{args.checkpoint}\n\n{metrics_table(metrics)}\n',
+              flush=True)
         record = dict(config=args.config, checkpoint=args.checkpoint,
                       metrics=metrics)
         paths = [osp.join(cfg.work_dir, 'test_metrics.json')]
-        if args.out:
+        if args.out and args.out_item == 'metrics':
             paths.append(args.out)
         for path in paths:
             os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

@@ -137,9 +137,9 @@ def test_train_resume_and_test(user_config, tmp_path):
     checkpoint = str(work_dir / 'epoch_2.pth')
     out = run(sys.executable, 'tools/test.py', str(user_config), checkpoint,
               '--work-dir', str(work_dir), '--out', str(out_file))
-    table = out.split(f'{checkpoint}\n')[-1].splitlines()
-    assert table[0].split() == ['metric', 'value']
-    names = [line.split()[0] for line in table[2:4]]
+    table = out.split(f'{checkpoint}\n\n')[-1].splitlines()
+    assert table[:2] == ['| metric | value |', '| --- | ---: |']
+    names = [line.split('|')[1].strip() for line in table[2:4]]
     assert names == ['accuracy/top1', 'accuracy/top5']
     record = json.loads(out_file.read_text())
     assert record == json.loads((work_dir / 'test_metrics.json').read_text())

@@ -1,4 +1,7 @@
 from .accuracy import Accuracy, topk_accuracy
 from .distillation_accuracy import DistillationAccuracy
+from .dump_predictions import (DumpPredictions, read_predictions,
+                               stack_predictions)
 
-__all__ = ['Accuracy', 'topk_accuracy', 'DistillationAccuracy']
+__all__ = ['Accuracy', 'topk_accuracy', 'DistillationAccuracy',
+           'DumpPredictions', 'read_predictions', 'stack_predictions']

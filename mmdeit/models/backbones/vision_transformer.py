@@ -92,6 +92,18 @@ class MultiheadAttention(nn.Module):
         x = x.transpose(1, 2).reshape(batch, length, channels)
         return self.proj_drop(self.proj(x))
 
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """softmax(q k^T / sqrt(d)) written out, for analysis; ``forward``
+        keeps the fused kernel, which never forms these weights.
+
+        Shapes: (N, L, C), the block's normalised input -> (N, heads, L, L),
+        each row summing to 1.
+        """
+        batch, length, _ = x.shape
+        q, k, _ = self.qkv(x).reshape(batch, length, 3, self.num_heads,
+                                      self.head_dims).permute(2, 0, 3, 1, 4)
+        return (q @ k.transpose(-2, -1) * self.head_dims**-0.5).softmax(-1)
+
 
 class FFN(nn.Module):
     """Two-layer MLP with GELU. Shapes: (N, L, C) -> (N, L, C)."""

@@ -1,0 +1,91 @@
+"""Markdown tables of test metrics: one run (``tools/test.py``) or several
+side by side (``tools/analysis_tools/accuracy_table.py``)."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .metrics.distillation_accuracy import SCORE_FIELDS
+
+# Metric-name suffix -> column heading.
+HEAD_COLUMNS = {suffix: name for suffix, name in zip(
+    SCORE_FIELDS.values(),
+    ('both heads', 'class token', 'distillation token', 'teacher'))}
+
+
+def format_value(value) -> str:
+    return f'{value:.2f}' if isinstance(value, float) else str(value)
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]],
+             align_right_from: int = 1) -> str:
+    """A Markdown table; columns from ``align_right_from`` on are
+    right-aligned (numbers)."""
+    rule = ['---' if index < align_right_from else '---:'
+            for index in range(len(header))]
+    lines = [header, rule, *rows]
+    return '\n'.join('| ' + ' | '.join(line) + ' |' for line in lines)
+
+
+def split_head(name: str) -> Tuple[str, str]:
+    """'accuracy/top1_dist' -> ('accuracy/top1', '_dist'); names without a
+    head suffix get ''."""
+    for suffix in HEAD_COLUMNS:
+        if suffix and name.endswith(suffix):
+            return name[:-len(suffix)], suffix
+    return name, ''
+
+
+def metrics_table(metrics: Dict[str, object]) -> str:
+    """``| metric | value |``, or for a distilled model (metrics with head
+    suffixes) one column per head: both heads, class token, distillation
+    token and, with a teacher, teacher."""
+    split = {name: split_head(name) for name in metrics}
+    suffixes = [s for s in HEAD_COLUMNS if s in {s for _, s in split.values()}]
+    if suffixes == ['']:
+        return markdown(['metric', 'value'],
+                        [[name, format_value(value)]
+                         for name, value in metrics.items()])
+    rows: Dict[str, Dict[str, str]] = {}
+    for name, (base, suffix) in split.items():
+        rows.setdefault(base, {})[suffix] = format_value(metrics[name])
+    return markdown(['metric'] + [HEAD_COLUMNS[s] for s in suffixes],
+                    [[base] + [cells.get(s, '-') for s in suffixes]
+                     for base, cells in rows.items()])
+
+
+# Columns of the comparison table: heading -> metric.
+RUN_COLUMNS = {
+    'top-1': 'accuracy/top1',
+    'class token': 'accuracy/top1_cls',
+    'distillation token': 'accuracy/top1_dist',
+    'agrees with teacher': 'accuracy/teacher_agreement',
+}
+
+
+def run_name(record: dict, path: str) -> str:
+    config = record.get('config')
+    return osp.splitext(osp.basename(config))[0] if config else \
+        osp.splitext(osp.basename(path))[0]
+
+
+def runs_table(records: Sequence[dict], names: Optional[Sequence[str]] = None,
+               extra: Sequence[str] = ()) -> str:
+    """Rows = runs, columns = top-1 as the model predicts (both heads
+    averaged for a distilled model), class token alone, distillation token
+    alone, top-1 agreement with the teacher, then the metrics in ``extra``.
+
+    Each record is a metrics dict, or ``tools/test.py``'s JSON with a
+    ``metrics`` entry. A one-headed model has only its top-1.
+    """
+    if names is not None and len(names) != len(records):
+        raise ValueError(f'{len(names)} names for {len(records)} results')
+    columns = dict(RUN_COLUMNS, **{name: name for name in extra})
+    rows: List[List[str]] = []
+    for index, record in enumerate(records):
+        metrics = record.get('metrics', record)
+        if 'accuracy/top1' not in metrics:
+            raise KeyError(f'result {index} has no accuracy/top1 (metrics: '
+                           f'{sorted(metrics)})')
+        name = names[index] if names else record.get('name', str(index))
+        rows.append([name] + [format_value(metrics[key]) if key in metrics
+                              else '-' for key in columns.values()])
+    return markdown(['model', *columns], rows)

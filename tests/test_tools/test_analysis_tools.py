@@ -1,0 +1,189 @@
+"""Each analysis tool writes its file from inputs made here: a tiny
+distilled DeiT's checkpoint, a folder of images, a training log."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import matplotlib.image
+import numpy as np
+import pytest
+import torch
+
+from mmdeit.apis import get_model
+from mmdeit.evaluation import read_predictions
+
+ROOT = Path(__file__).parents[2]
+CONFIG = '''
+_base_ = ['{base}']
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, embed_dims=32, num_layers=2,
+                            num_heads=2, feedforward_channels=64),
+                  img_size=32, patch_size=8),
+    head=dict(num_classes=3, in_channels=32),
+    teacher=None, distillation=None)
+data_preprocessor = dict(num_classes=3)
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root='{data}',
+                 data_prefix='val', classes=['red', 'green', 'blue'],
+                 pipeline=test_pipeline))
+val_dataloader = test_dataloader
+'''
+
+
+def load_tool(relative: str):
+    spec = importlib.util.spec_from_file_location(
+        Path(relative).stem, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def png_shape(path: Path) -> tuple:
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    return matplotlib.image.imread(str(path)).shape
+
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory):
+    """(config, checkpoint, image folder) of a random tiny distilled DeiT."""
+    root = tmp_path_factory.mktemp('analysis_tools')
+    rng = np.random.default_rng(0)
+    for label in range(3):
+        folder = root / 'data' / 'val' / f'class_{label}'
+        folder.mkdir(parents=True)
+        for index in range(2):
+            colour = np.roll([30, 30, 200], -label)  # BGR of red, green..
+            image = np.clip(colour + rng.normal(0, 25, (32, 32, 3)), 0, 255)
+            cv2.imwrite(str(folder / f'{index}.png'), image.astype(np.uint8))
+    config = root / 'tiny_distilled.py'
+    config.write_text(CONFIG.format(
+        base=ROOT / 'configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py',
+        data=root / 'data'))
+    torch.manual_seed(0)
+    model = get_model(str(config))
+    checkpoint = root / 'tiny.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return config, checkpoint, root / 'data' / 'val'
+
+
+def test_vis_attention_writes_one_png_per_image(tiny_run, tmp_path):
+    config, checkpoint, images = tiny_run
+    tool = load_tool('tools/visualization/vis_attention.py')
+    written = tool.main([str(config), str(checkpoint), str(images),
+                         '--out-dir', str(tmp_path), '--max-images', '3'])
+    # class_0/0.png and class_1/0.png share a stem: the second gets its folder
+    assert [Path(p).name for p in written] == [
+        '0_attention.png', '1_attention.png', 'class_1_0_attention.png']
+    height, width, _ = png_shape(Path(written[0]))
+    assert height > 300 and width > 400
+
+
+def test_token_similarity_prints_plots_and_saves(tiny_run, tmp_path, capsys):
+    config, checkpoint, images = tiny_run
+    tool = load_tool('tools/analysis_tools/token_similarity.py')
+    out, out_json = tmp_path / 'sim.png', tmp_path / 'sim.json'
+    result = tool.main([str(config), str(checkpoint), str(images), '--out',
+                        str(out), '--out-json', str(out_json)])
+    assert [name for name, _ in result['stages']] == [
+        'learnt tokens', 'input', 'layer 0', 'layer 1', 'final norm']
+    assert result['images'] == 6
+    printed = capsys.readouterr().out
+    assert f'final norm     {result["stages"][-1][1]:.4f}' in printed
+    assert json.loads(out_json.read_text())['images'] == 6
+    png_shape(out)
+
+
+def test_predictions_confusion_matrix_and_accuracy_table(tiny_run, tmp_path):
+    config, checkpoint, _ = tiny_run
+    pred = tmp_path / 'pred.pth'
+    done = subprocess.run(
+        [sys.executable, 'tools/test.py', str(config), str(checkpoint),
+         '--work-dir', str(tmp_path / 'work'), '--out', str(pred),
+         '--out-item', 'pred'], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert '| metric | both heads | class token | distillation token |' \
+        in done.stdout
+    predictions = read_predictions(str(pred))
+    assert predictions['gt_label'].tolist() == [0, 0, 1, 1, 2, 2]
+    assert predictions['pred_score_dist'].shape == (6, 3)
+    metrics = json.loads(
+        (tmp_path / 'work' / 'test_metrics.json').read_text())['metrics']
+    correct = (predictions['pred_score_cls'].argmax(1) ==
+               predictions['gt_label']).float().mean().item()
+    assert metrics['accuracy/top1_cls'] == pytest.approx(100 * correct)
+
+    tool = load_tool('tools/analysis_tools/confusion_matrix.py')
+    from_file = tool.main([str(config), str(pred), '--out',
+                           str(tmp_path / 'cm_pred.png')])
+    from_model = tool.main([str(config), str(checkpoint), '--out',
+                            str(tmp_path / 'cm_model.png')])
+    assert list(from_file) == ['both heads', 'class token',
+                               'distillation token']
+    for title in from_file:
+        assert torch.equal(from_file[title], from_model[title])
+        assert from_file[title].sum() == 6
+    png_shape(tmp_path / 'cm_model.png')
+
+    table = load_tool('tools/analysis_tools/accuracy_table.py').main(
+        [str(tmp_path / 'work' / 'test_metrics.json'), '--out',
+         str(tmp_path / 'table.md')])
+    row = table.splitlines()[2]
+    assert row.startswith('| tiny_distilled | ')
+    assert f'| {metrics["accuracy/top1_dist"]:.2f} |' in row
+    assert (tmp_path / 'table.md').read_text() == table + '\n'
+
+
+def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
+    log = tmp_path / 'run' / '20260101_000000' / 'vis_data' / 'scalars.json'
+    log.parent.mkdir(parents=True)
+    records = [dict(lr=1e-3 / step, loss=2.0 / step, time=0.1 * step,
+                    epoch=1, iter=step, step=step) for step in range(1, 5)]
+    records.append({'accuracy/top1': 50.0, 'step': 1})
+    log.write_text(''.join(json.dumps(r) + '\n' for r in records))
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
+    out = tmp_path / 'curves.png'
+    tool.main(['plot_curve', str(log), '--keys', 'loss', 'accuracy/top1',
+               'lr', '--out', str(out)])
+    height, _, _ = png_shape(out)
+    assert height > 500  # three stacked panels
+    tool.main(['cal_train_time', str(log)])
+    printed = capsys.readouterr().out
+    # the first record of the epoch is left out: mean of 0.2, 0.3, 0.4
+    assert 'average iter time: 0.3000 s/iter' in printed
+    assert tool.run_name(str(log)) == 'run'
+
+
+def test_demo_figures_of_a_runs_folder(tiny_run, tmp_path):
+    config, checkpoint, _ = tiny_run
+    run = tmp_path / 'runs' / 'hard'
+    (run / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (run / 'tiny_distilled.py').write_text(config.read_text())
+    (run / 'epoch_1.pth').write_bytes(checkpoint.read_bytes())
+    (run / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        ''.join(json.dumps(dict(lr=1e-3, loss=1.0 / i, epoch=1, iter=i,
+                                step=i)) + '\n' for i in range(1, 4)))
+    (run / 'test_metrics.json').write_text(json.dumps(dict(
+        config='tiny_distilled.py', metrics={
+            'accuracy/top1': 50.0, 'accuracy/top1_cls': 40.0,
+            'accuracy/top1_dist': 45.0,
+            'accuracy/teacher_agreement': 60.0})))
+    tool = load_tool('tools/analysis_tools/demo_figures.py')
+    written = tool.main([str(tmp_path / 'runs'), '--images', '2',
+                         '--similarity-images', '4'])
+    figures = tmp_path / 'runs' / 'figures'
+    assert [Path(p).relative_to(figures).as_posix() for p in written] == [
+        'curves.png', 'confusion_hard.png', 'attention/0_attention.png',
+        'attention/class_1_0_attention.png', 'token_similarity.png',
+        'accuracy_table.md']
+    for path in written[:-1]:
+        png_shape(Path(path))
+    assert '| hard | 50.00 | 40.00 | 45.00 | 60.00 |' in \
+        (figures / 'accuracy_table.md').read_text()
