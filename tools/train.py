@@ -1,7 +1,8 @@
 """Train a model from a config with mmengine's runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--trust-checkpoint] [--cfg-options key=value ...]
+        [--compile] [--auto-scale-lr] [--trust-checkpoint]
+        [--cfg-options key=value ...]
         [--launcher none|pytorch|slurm]
 
 Several processes: tools/dist_train.sh (torchrun) or tools/slurm_train.sh.
@@ -44,6 +45,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='mixed precision: on CUDA AmpOptimWrapper (float16 with loss '
         'scaling; bfloat16 with --cfg-options optim_wrapper.dtype=bfloat16), '
         'on the CPU bfloat16 autocast (AutocastOptimWrapper)')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the backbone, head and teacher (config key '
+        '"compile": True or a dict of torch.compile arguments)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -98,6 +104,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         enable_amp(cfg)
+    if args.compile:
+        cfg.compile = True
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})
         cfg.auto_scale_lr.enable = True

@@ -13,6 +13,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
 from mmdeit.registry import OPTIM_WRAPPERS, RUNNERS
+from mmdeit.models.utils import compile_model
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.non_finite import guarded
 
@@ -36,7 +37,11 @@ class ReliableRunner(Runner):
       tools/train.py), for files whose origin you trust;
     - checks each loss before backward (``optim_wrapper.non_finite_loss``,
       'raise' or 'skip'; see
-      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`).
+      :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
+    - with ``compile = True`` (or a dict of ``torch.compile`` arguments),
+      compiles the model's backbone, head and teacher in place
+      (:func:`mmdeit.models.utils.compile_model`) where mmengine would
+      compile the whole ``train_step``.
 
     Config: ``runner_type = 'ReliableRunner'`` (configs/_base_/
     default_runtime.py); tools/train.py and tools/test.py build it.
@@ -63,6 +68,16 @@ class ReliableRunner(Runner):
                 'optim_wrapper has its own constructor: losses are not '
                 'checked for NaN/inf before the update')
         return super().build_optim_wrapper(optim_wrapper)
+
+    def _maybe_compile(self, target: str) -> None:
+        # mmengine calls this with target='train_step' before training.
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        options = self.cfg.get('compile')
+        if options:
+            compile_model(model, options)
+            self.logger.info('compiled the backbone, head and teacher; the '
+                             'first iterations are slow')
 
     @master_only
     def save_checkpoint(self,
