@@ -27,7 +27,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmdeit.checkpoint import load_pretrained  # noqa: E402
 from mmdeit.models.utils import compile_model  # noqa: E402
 from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
 
 
@@ -111,6 +112,7 @@ def main(argv=None) -> dict:
     cfg.load_from = None
     cfg.resume = False
     setup_cpu_distributed(cfg, cfg.launcher)
+    configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
         else Runner.from_cfg(cfg)

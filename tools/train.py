@@ -21,7 +21,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdeit.engine.resume import configure_resume, run_training  # noqa: E402
 from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
 
 
@@ -121,6 +122,7 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, cfg.launcher)
+    configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
         else Runner.from_cfg(cfg)
     run_training(runner)

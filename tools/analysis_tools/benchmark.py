@@ -3,7 +3,7 @@ against the machine's matmul peak.
 
     python tools/analysis_tools/benchmark.py CONFIG TIMM_NAME \
         [--batch-size 32] [--rounds 5] [--warmup 2] [--dtypes fp32 bf16] \
-        [--threads N] [--profile] [--onnx]
+        [--threads N] [--profile] [--onnx] [--compile]
 
 Both models get the same weights (timm's, loaded through mmdeit's official
 layout loader) and the same random batch. Rounds alternate between the two,
@@ -11,10 +11,13 @@ and each round also times ``torch.mm`` at the model's linear shapes (the
 matmul peak, see hardware_limits.py), so that drifts of the machine hit all
 three; each prints img/s as the median over rounds, the fraction of the peak
 and the ratio mmdeit / timm. ``--onnx`` adds the model exported to ONNX and
-run by onnxruntime (fp32, same threads) to the rounds; ``--profile`` prints
+run by onnxruntime (fp32, same threads) to the rounds, ``--compile`` the
+model under ``torch.compile`` (its first batch, compilation included, is
+timed apart); ``--profile`` prints
 the torch operators of one batch of mmdeit and of timm.
 """
 import argparse
+import copy
 import statistics
 import sys
 import tempfile
@@ -27,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import mmdeit  # noqa: E402
+from mmdeit.models.utils import compile_model  # noqa: E402
 from hardware_limits import (PeakTracker, count_flops,  # noqa: E402
                              describe_machine, format_shapes,
                              fraction_of_peak, linear_shapes)
@@ -50,6 +54,8 @@ def parse_args():
                         help='print the operators of one batch of each')
     parser.add_argument('--onnx', action='store_true',
                         help='also time onnxruntime on the exported model')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time the model compiled')
     return parser.parse_args()
 
 
@@ -110,6 +116,15 @@ def main():
                 'timm': lambda: reference(batch)}
         if args.onnx and dtype is None:
             runs['onnxruntime'] = onnx_runner(model, batch, folder.name)
+        if args.compile:
+            compiled = copy.deepcopy(model)
+            compile_model(compiled, True)
+            start = time.perf_counter()
+            timed(lambda: compiled(batch), dtype)
+            print(f'{name}: first compiled batch (compilation included) '
+                  f'{time.perf_counter() - start:.1f} s; max abs diff to '
+                  f'eager {(compiled(batch) - model(batch)).abs().max():.2e}')
+            runs['mmdeit compiled'] = lambda: compiled(batch)
         if args.profile:
             for key in ('mmdeit', 'timm'):
                 run = runs[key]
@@ -130,7 +145,7 @@ def main():
         for key, value in median.items():
             share = fraction_of_peak(flops, args.batch_size / value,
                                      peak.median)
-            print(f'  {key:<12}{value:8.2f} img/s  {share:6.1%} of peak  '
+            print(f'  {key:<16}{value:8.2f} img/s  {share:6.1%} of peak  '
                   f'{value / median["timm"]:.3f}x timm  (rounds: '
                   f'{[round(v, 2) for v in speeds[key]]})')
     folder.cleanup()
