@@ -52,11 +52,17 @@ THROUGHPUT = [('deit-tiny-distilled_pt-4xb256_in1k',
                'deit_small_distilled_patch16_224'),
               ('deit-base-distilled_pt-16xb64_in1k',
                'deit_base_distilled_patch16_224')]
-# the reduced model of --quick: DeiT-tiny's layout at 2 layers
-QUICK_MODEL = dict(
-    backbone=dict(arch=dict(_delete_=True, embed_dims=192, num_layers=2,
-                            num_heads=3, feedforward_channels=768)),
-    head=dict(in_channels=192))
+# --quick: DeiT-tiny's layout at 2 layers for the student and the
+# throughput models, a 1-layer DeiT-tiny as the teacher
+QUICK_ARCH = dict(embed_dims=192, num_layers=2, num_heads=3,
+                  feedforward_channels=768)
+QUICK_TEACHER = dict(
+    type='ImageClassifier',
+    backbone=dict(type='VisionTransformer',
+                  arch=dict(QUICK_ARCH, num_layers=1)),
+    head=dict(type='LinearClsHead', num_classes=1000, in_channels=192),
+    data_preprocessor=dict(num_classes=1000, mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], to_rgb=True))
 
 
 def parse_args(argv=None):
@@ -106,11 +112,14 @@ class Clock:
 def student_config(args, teacher: bool):
     cfg = load_config(STUDENT)
     if args.quick:
-        # merging consumes the _delete_ keys: merge a copy
-        cfg.merge_from_dict(dict(model=copy.deepcopy(QUICK_MODEL)))
+        cfg.merge_from_dict(dict(model=dict(
+            backbone=dict(arch=dict(_delete_=True, **QUICK_ARCH)),
+            head=dict(in_channels=QUICK_ARCH['embed_dims']))))
     cfg.model.pop('init_cfg', None)
     if teacher:
-        cfg.model.teacher = dict(cfg=TEACHER, checkpoint=None)
+        cfg.model.teacher = dict(
+            cfg=copy.deepcopy(QUICK_TEACHER) if args.quick else TEACHER,
+            checkpoint=None)
     else:
         cfg.model.pop('teacher', None)
         cfg.model.distillation = dict(type='none')
@@ -212,17 +221,19 @@ def throughput(args, clock: Clock) -> List[Dict[str, object]]:
     import timm
     rows = []
     pairs = THROUGHPUT[:1] if args.quick else THROUGHPUT
+    reduced = dict(depth=QUICK_ARCH['num_layers']) if args.quick else {}
     for name, timm_name in pairs:
-        reference = timm.create_model(timm_name).eval()
+        reference = timm.create_model(timm_name, **reduced).eval()
         with tempfile.TemporaryDirectory() as tmp:
             path = osp.join(tmp, 'weights.pth')
             torch.save({'model': reference.state_dict()}, path)
-            model = mmdeit.get_model(name, pretrained=path)
+            model = mmdeit.get_model(name, pretrained=path, **(dict(
+                backbone=dict(arch=QUICK_ARCH)) if args.quick else {}))
         models = dict(mmdeit=model.to(args.device),
                       timm=reference.to(args.device))
-        for precision in ('fp32', 'amp'):
-            amp = precision == 'amp'
-            dtype = torch.float16 if args.device == 'cuda' else torch.bfloat16
+        dtype = torch.float16 if args.device == 'cuda' else torch.bfloat16
+        for precision in ('fp32', f'{str(dtype)[6:]} autocast'):
+            amp = precision != 'fp32'
 
             def forward(net, batch):
                 inputs = torch.randn(batch, 3, 224, 224, device=args.device)
@@ -293,7 +304,8 @@ def environment(args) -> str:
 def markdown(args, training, rows, split) -> str:
     out = ['# GPU check', '', environment(args), '',
            f'## Training: {training["iters"]} iterations, DeiT-S distilled '
-           '(hard, RegNetY-16GF teacher), synthetic data', '',
+           f'(hard, {"a 1-layer DeiT" if args.quick else "RegNetY-16GF"} '
+           'teacher, random weights), synthetic data', '',
            '| optim wrapper | dtype | fused AdamW | batch | img/s | first '
            'loss | last loss | all finite | loss scale | peak memory GiB |',
            '|---|---|---|---|---|---|---|---|---|---|',
@@ -309,7 +321,7 @@ def markdown(args, training, rows, split) -> str:
            'mmdeit / timm |', '|---|---|---|---|---|---|']
     for row in rows:
         out.append(f'| {row["model"]} | {row["precision"]} | {row["batch"]} '
-                   f'| {row["mmdeit"]:.0f} | {row["timm"]:.0f} | '
+                   f'| {row["mmdeit"]:.4g} | {row["timm"]:.4g} | '
                    f'{row["mmdeit"] / row["timm"]:.3f} |')
     total = split['student'] + split['teacher']
     out += ['', f'## Distilled training step, batch {split["batch"]}', '',
