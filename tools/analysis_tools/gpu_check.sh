@@ -22,17 +22,18 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 start=$(date +%s)
 
 # module -> package: install each missing one from the wheels folder only
-missing=()
-for pair in mmengine:mmengine mmcv:mmcv-lite addict:addict yapf:yapf \
-        platformdirs:platformdirs termcolor:termcolor rich:rich \
-        markdown_it:markdown-it-py mdurl:mdurl pygments:pygments \
-        pytest:pytest pluggy:pluggy iniconfig:iniconfig \
-        cv2:opencv-python-headless matplotlib:matplotlib; do
-    module="${pair%%:*}"
-    if ! "$PYTHON" -c "import $module" 2>/dev/null; then
-        missing+=("${pair##*:}")
-    fi
-done
+read -r -a missing <<< "$("$PYTHON" - <<'PY'
+import importlib.util
+pairs = dict(mmengine='mmengine', mmcv='mmcv-lite', addict='addict',
+             yapf='yapf', platformdirs='platformdirs', termcolor='termcolor',
+             rich='rich', markdown_it='markdown-it-py', mdurl='mdurl',
+             pygments='pygments', pytest='pytest', pluggy='pluggy',
+             iniconfig='iniconfig', cv2='opencv-python-headless',
+             matplotlib='matplotlib')
+print(' '.join(package for module, package in pairs.items()
+               if importlib.util.find_spec(module) is None))
+PY
+)"
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing from $WHEELS: ${missing[*]}"
     "$PYTHON" -m pip install --quiet --no-index --no-deps \
