@@ -64,7 +64,10 @@ setup(
         'pyyaml',
     ],
     extras_require={
-        'tests': ['pytest', 'timm', 'transformers'],
+        # ONNX export (tools/deployment/pytorch2onnx.py) and onnxruntime
+        # inference (ImageClassificationInferencer('model.onnx'))
+        'onnx': ['onnx', 'onnxruntime'],
+        'tests': ['pytest', 'timm', 'transformers', 'onnx', 'onnxruntime'],
     },
     zip_safe=False,
 )

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint on the config's test set and print its metrics.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--out-item metrics|pred] [--trust-checkpoint]
+        [--out-item metrics|pred] [--compile] [--trust-checkpoint]
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
 
 CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
@@ -28,8 +28,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdeit.checkpoint import load_pretrained  # noqa: E402
 from mmdeit.evaluation.tables import metrics_table  # noqa: E402
+from mmdeit.models.utils import compile_model  # noqa: E402
 from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
 
 
@@ -55,6 +57,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config keys, e.g. test_dataloader.batch_size=32')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the backbone and head (config key "compile": '
+        'True or a dict of torch.compile arguments)')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -104,6 +111,8 @@ def main(argv=None) -> dict:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    if args.compile:
+        cfg.compile = True
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -116,12 +125,15 @@ def main(argv=None) -> dict:
     if args.out_item == 'pred':
         add_prediction_dump(cfg, args.out)
     setup_cpu_distributed(cfg, cfg.launcher)
+    configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
         else Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
+    # mmengine compiles for training only
+    compile_model(model, cfg.get('compile'))
     metrics = to_json(runner.test())
 
     if is_main_process():

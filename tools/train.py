@@ -1,7 +1,8 @@
 """Train a model from a config with mmengine's runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--trust-checkpoint] [--cfg-options key=value ...]
+        [--compile] [--auto-scale-lr] [--trust-checkpoint]
+        [--cfg-options key=value ...]
         [--launcher none|pytorch|slurm]
 
 Several processes: tools/dist_train.sh (torchrun) or tools/slurm_train.sh.
@@ -20,7 +21,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdeit.engine.resume import configure_resume, run_training  # noqa: E402
 from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import register_all_modules, setup_cpu_distributed  # noqa
+from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
 
 
@@ -44,6 +46,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='mixed precision: on CUDA AmpOptimWrapper (float16 with loss '
         'scaling; bfloat16 with --cfg-options optim_wrapper.dtype=bfloat16), '
         'on the CPU bfloat16 autocast (AutocastOptimWrapper)')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the backbone, head and teacher (config key '
+        '"compile": True or a dict of torch.compile arguments)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -100,6 +107,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         enable_amp(cfg)
+    if args.compile:
+        cfg.compile = True
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})
         cfg.auto_scale_lr.enable = True
@@ -115,6 +124,7 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, cfg.launcher)
+    configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
         else Runner.from_cfg(cfg)
     run_training(runner)

@@ -1,4 +1,5 @@
-"""Classify images with a zoo model: one image, or many files in batches."""
+"""Classify images with a zoo model or an exported ONNX file: one image, or
+many files in batches."""
 from typing import Iterable, List, Optional, Sequence, Union
 
 import numpy as np
@@ -8,6 +9,7 @@ from mmengine.utils import ProgressBar
 from torch import nn
 
 from .model_zoo import get_model
+from .onnx_model import OnnxClassifier, is_onnx_file
 
 ImageLike = Union[str, np.ndarray]
 
@@ -21,8 +23,9 @@ def class_names(model: nn.Module) -> Optional[Sequence[str]]:
             classes = cfg.get(loader, {}).get('dataset', {}).get('classes')
             if classes:
                 return classes
-    head = getattr(model, 'head', None)
-    if getattr(head, 'num_classes', None) == 1000:
+    num_classes = getattr(model, 'num_classes', None) or getattr(
+        getattr(model, 'head', None), 'num_classes', None)
+    if num_classes == 1000:
         from mmdeit.datasets.categories import IMAGENET_CATEGORIES
         return IMAGENET_CATEGORIES
     return None
@@ -32,10 +35,15 @@ class ImageClassificationInferencer:
     """Runs a model's test pipeline and prediction on images.
 
     Args:
-        model: a zoo name, config path, or a built model (with ``cfg``, as
-            :func:`mmdeit.get_model` returns it).
+        model: a zoo name, config path, a built model (with ``cfg``, as
+            :func:`mmdeit.get_model` returns it), an ONNX file written by
+            tools/deployment/pytorch2onnx.py (run by onnxruntime, with the
+            test pipeline of the config stored in it) or an
+            :class:`OnnxClassifier`.
         pretrained: weights when ``model`` is a name or path (see get_model).
-        device: where to run.
+        device: where to run (a PyTorch model).
+        compile: True or ``torch.compile`` arguments: compile a PyTorch
+            model's backbone and head (see get_model).
 
     Calling it with images (paths or HxWx3 BGR uint8 arrays) returns one dict
     per image: ``pred_label`` (int), ``pred_score`` (float), ``pred_scores``
@@ -43,14 +51,25 @@ class ImageClassificationInferencer:
     names are known).
     """
 
-    def __init__(self, model: Union[str, nn.Module],
+    def __init__(self, model: Union[str, nn.Module, OnnxClassifier],
                  pretrained: Union[bool, str] = False,
-                 device: Optional[str] = None):
-        if not isinstance(model, nn.Module):
+                 device: Optional[str] = None,
+                 compile: Union[bool, dict] = False):
+        if is_onnx_file(model):
+            model = OnnxClassifier(model)
+        if isinstance(model, OnnxClassifier):
+            if pretrained or compile or device not in (None, 'cpu'):
+                raise ValueError('pretrained, compile and device do not apply '
+                                 f'to an ONNX model ({model.path}); it runs '
+                                 'on its onnxruntime session')
+        elif not isinstance(model, nn.Module):
             model = get_model(model, pretrained=pretrained,
-                              device=device or 'cpu')
-        elif device is not None:
-            model = model.to(device)
+                              device=device or 'cpu', compile=compile)
+        else:
+            if device is not None:
+                model = model.to(device)
+            from mmdeit.models.utils import compile_model
+            model = compile_model(model, compile)
         if getattr(model, 'cfg', None) is None:
             raise ValueError('the model has no cfg to take its test pipeline '
                              'from; build it with mmdeit.get_model')
@@ -108,7 +127,8 @@ class ImageClassificationInferencer:
 def inference_model(model: Union[str, nn.Module], image: ImageLike,
                     pretrained: Union[bool, str] = False,
                     device: Optional[str] = None) -> dict:
-    """Classify one image (a path or an HxWx3 BGR uint8 array).
+    """Classify one image (a path or an HxWx3 BGR uint8 array) with a model
+    or an ONNX file (see :class:`ImageClassificationInferencer`).
 
     Returns a dict with pred_label, pred_score, pred_scores and, when class
     names are known, pred_class.

@@ -124,6 +124,7 @@ def quiet_init_log():
 def get_model(model: Union[str, Config],
               pretrained: Union[bool, str] = False,
               device: str = 'cpu',
+              compile: Union[bool, dict] = False,
               **overrides) -> nn.Module:
     """Build a model of the zoo, in eval mode.
 
@@ -134,6 +135,9 @@ def get_model(model: Union[str, Config],
             zoo entry, downloaded once and cached), or a path or URL of a
             checkpoint in any layout mmdeit recognises.
         device: where to put the model.
+        compile: True or a dict of ``torch.compile`` arguments compiles the
+            backbone and head in place (see
+            :func:`mmdeit.models.utils.compile_model`).
         **overrides: merged into ``cfg.model``, e.g.
             ``head=dict(num_classes=10)``.
 
@@ -186,4 +190,5 @@ def get_model(model: Union[str, Config],
         with quiet_init_log():
             net.init_weights()
     net.cfg = cfg
-    return net.to(device).eval()
+    from mmdeit.models.utils import compile_model
+    return compile_model(net.to(device).eval(), compile)

@@ -15,6 +15,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
                                   is_url, read_checkpoint, write_durably)
 from mmdeit.checkpoint.loading import LoadReport, load_pretrained
+from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
 from .loops import ResumableEpochBasedTrainLoop
@@ -46,7 +47,11 @@ class ReliableRunner(Runner):
       :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
     - scales the lr with the total batch counting accumulated iterations,
       scales the logged ``base_lr`` alike, and logs the lr it trains at
-      (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`).
+      (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`);
+    - with ``compile = True`` (or a dict of ``torch.compile`` arguments),
+      compiles the model's backbone, head and teacher in place
+      (:func:`mmdeit.models.utils.compile_model`) where mmengine would
+      compile the whole ``train_step``.
 
     Config: ``runner_type = 'ReliableRunner'`` (configs/_base_/
     default_runtime.py); tools/train.py and tools/test.py build it.
@@ -81,6 +86,16 @@ class ReliableRunner(Runner):
             else loader.batch_size
         self.logger.info(scale_lr(optim_wrapper, auto_scale_lr, batch_size,
                                   self.world_size))
+
+    def _maybe_compile(self, target: str) -> None:
+        # mmengine calls this with target='train_step' before training.
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        options = self.cfg.get('compile')
+        if options:
+            compile_model(model, options)
+            self.logger.info('compiled the backbone, head and teacher; the '
+                             'first iterations are slow')
 
     @master_only
     def save_checkpoint(self,

@@ -21,10 +21,14 @@ fastest of ``--repeats`` batches (each a different batch). The student's
 step is a full train_step (forward, backward, AdamW update) with
 distillation 'none'; the teacher's
 part is its forward without gradients. Hard-label agreement is counted over
-every teacher batch, warm-up included.
+every teacher batch, warm-up included. Each part's matmul FLOP rate is also
+given as a fraction of the machine's matmul peak (``torch.mm`` at the
+student's forward and backward linear shapes, fp32, measured before and
+after the timings; see hardware_limits.py).
 """
 import argparse
 import gzip
+import sys
 import time
 from pathlib import Path
 from typing import Optional, Tuple
@@ -39,6 +43,10 @@ from mmdeit.apis import load_config
 from mmdeit.apis.model_zoo import quiet_init_log
 from mmdeit.models import DistilledImageClassifier, Teacher
 from mmdeit.structures import DataSample
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hardware_limits import (PeakTracker, count_flops,  # noqa: E402
+                             describe_machine, linear_shapes, with_backward)
 
 FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
 NUM_CLASSES = 10
@@ -185,6 +193,12 @@ def main():
     student = build_student(args.student, num_classes).train()
     optim_wrapper = build_optim_wrapper(student, dict(
         optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)))
+    shapes = with_backward(linear_shapes(
+        student, lambda: student.train_step(batches[0], optim_wrapper)))
+    peak = PeakTracker(shapes)
+    peak.measure()
+    student_flops = count_flops(
+        lambda: student.train_step(batches[0], optim_wrapper))
     student_times = [timed(lambda: student.train_step(data, optim_wrapper))
                      for data in batches]
 
@@ -202,27 +216,35 @@ def main():
                 timed(lambda: logits.append(run_teacher(inputs))))
             labels[name].append(logits[0].argmax(1))
 
+    teacher_flops = count_flops(lambda: teachers['fp32'](inputs))
+    peak.measure()
     fp32, bf16 = torch.cat(labels['fp32']), torch.cat(labels['bf16'])
     same = (fp32 == bf16).sum().item()
     # the fastest timed batch (wall, CPU), the warm-up batch left out
     student_s = min(student_times[1:])
     t32, t16 = min(teacher_times['fp32'][1:]), min(teacher_times['bf16'][1:])
-    print(f'cpu: {torch.backends.cpu.get_cpu_capability()}, threads '
-          f'{torch.get_num_threads()}, torch {torch.__version__}')
+    print(describe_machine())
     weights = args.teacher_checkpoint or 'random weights'
     if args.calibrate:
         weights += f', calibrated on {args.calibrate} images'
     print(f'student {args.student}, teacher {args.teacher} ({weights}), '
           f'batch {args.batch_size} at {args.img_size} px, Fashion-MNIST')
-    print(f'{"part":<34}{"wall s":>8}{"cpu s":>8}{"share":>8}')
+    print(f'fp32 matmul peak {peak.median:.1f} GFLOP/s (measured '
+          f'{[round(v, 1) for v in peak.rates]}); fraction of it per part, '
+          'by wall time')
+    print(f'{"part":<34}{"wall s":>8}{"cpu s":>8}{"share":>8}{"peak":>8}')
     for name, teacher_s in (('fp32', t32), ('bf16', t16)):
         total = [a + b for a, b in zip(student_s, teacher_s)]
-        for part, value in (('student step (fwd+bwd+AdamW)', student_s),
-                            (f'teacher forward, {name}', teacher_s)):
+        for part, value, flops in (
+                ('student step (fwd+bwd+AdamW)', student_s, student_flops),
+                (f'teacher forward, {name}', teacher_s, teacher_flops)):
             print(f'{part:<34}{value[0]:>8.2f}{value[1]:>8.2f}'
-                  f'{value[1] / total[1]:>8.0%}')
+                  f'{value[1] / total[1]:>8.0%}'
+                  f'{flops / value[0] / 1e9 / peak.median:>8.0%}')
+        rate = (student_flops + teacher_flops) / total[0] / 1e9
         print(f'{"distilled step, " + name + " teacher":<34}'
-              f'{total[0]:>8.2f}{total[1]:>8.2f}')
+              f'{total[0]:>8.2f}{total[1]:>8.2f}{"":>8}'
+              f'{rate / peak.median:>8.0%}')
     print(f'bf16 teacher / fp32 teacher cost: wall {t16[0] / t32[0]:.2f}, '
           f'cpu {t16[1] / t32[1]:.2f} (goal <= 0.55)')
     print(f'hard labels unchanged by bf16: {same}/{len(fp32)} = '

@@ -1,9 +1,10 @@
 """Training-step throughput of a config beside timm's same model, in one
-process.
+process, against the machine's matmul peak.
 
     python tools/analysis_tools/benchmark_train.py [CONFIG] [TIMM_NAME] \
         [--batch-size 64] [--rounds 3] [--steps 2] [--warmup 1] \
-        [--dtypes fp32 bf16]
+        [--dtypes fp32 bf16] [--threads N] [--profile] [--compile] \
+        [--variant KEY=VALUE ...]
 
 mmdeit: ``model.train_step`` as the runner calls it, with the config's
 optim wrapper (AdamW and its parameter groups; bf16 through
@@ -12,8 +13,17 @@ data preprocessor (normalisation, Mixup/CutMix, label smoothing).
 timm: a plain loop of the official recipe: normalise, timm's ``Mixup``,
 forward, soft-target cross-entropy, backward, AdamW step (the same
 parameter groups, from ``create_optimizer_v2``). Both start from the same
-uint8 batch. Rounds alternate between the two; each prints img/s as the
-median over rounds and the ratio mmdeit / timm.
+uint8 batch. Rounds alternate between the contenders, and each round also
+times ``torch.mm`` at the model's forward and backward linear shapes (the
+matmul peak, see hardware_limits.py); each prints img/s as the median over
+rounds, the fraction of the peak (FLOPs of forward and backward as torch's
+flop counter sees them) and the ratio to timm.
+
+``--compile`` adds the config's model with ``compile = True`` (the first
+step's time, compilation included, is printed); ``--variant
+optim_wrapper.optimizer.fused=False`` adds the model with that config change
+(for before/after comparisons in one run); ``--profile`` prints the
+operators of one step of mmdeit and of timm.
 """
 import argparse
 import logging
@@ -24,12 +34,18 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import torch
+from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from hardware_limits import (PeakTracker, count_flops,  # noqa: E402
+                             describe_machine, fraction_of_peak,
+                             linear_shapes, with_backward)
 from mmdeit.apis import build_model_from_config, load_config  # noqa: E402
+from mmdeit.models.utils import compile_model  # noqa: E402
 from mmdeit.structures import DataSample  # noqa: E402
+from op_profile import profile_table  # noqa: E402
 
 DTYPES = {'fp32': None, 'bf16': torch.bfloat16}
 MEAN = (123.675, 116.28, 103.53)
@@ -53,16 +69,26 @@ def parse_args():
                         choices=list(DTYPES))
     parser.add_argument('--threads', type=int, default=None,
                         help='torch threads (default: torch chooses)')
+    parser.add_argument('--profile', action='store_true',
+                        help='print the operators of one step of each')
+    parser.add_argument('--compile', action='store_true',
+                        help='add the model compiled (compile=True)')
+    parser.add_argument('--variant', nargs='+', action=DictAction,
+                        help='add the model with these config changes')
     return parser.parse_args()
 
 
-def mmdeit_step(config: str, dtype):
-    """One runner training step of the config's model."""
+def mmdeit_step(config: str, dtype, changes=None, compile=False):
+    """One runner training step of the config's model (with ``changes``
+    merged into its config); also returns the model."""
     from mmengine.optim import build_optim_wrapper
     cfg = load_config(config)
+    if changes:
+        cfg.merge_from_dict(changes)
     model = build_model_from_config(cfg)
     model.init_weights()
     model.train()
+    compile_model(model, compile)
     wrapper_cfg = cfg.optim_wrapper.copy()
     if dtype is not None:
         wrapper_cfg.update(type='AutocastOptimWrapper', dtype=dtype,
@@ -75,7 +101,7 @@ def mmdeit_step(config: str, dtype):
                                   for label in labels])
         return model.train_step(data, optim_wrapper)['loss']
 
-    return step
+    return step, model
 
 
 def timm_step(timm_name: str, dtype, num_classes: int, drop_path: float):
@@ -106,7 +132,7 @@ def timm_step(timm_name: str, dtype, num_classes: int, drop_path: float):
         optimizer.step()
         return loss
 
-    return step
+    return step, model
 
 
 def time_steps(step, images, labels, count: int) -> float:
@@ -133,8 +159,8 @@ def main():
                            dtype=torch.uint8)
     labels = torch.randint(0, num_classes, (args.batch_size, ))
     print(f'{args.config} vs timm {args.timm_name}: batch {args.batch_size}, '
-          f'{size}px, {torch.get_num_threads()} threads, {args.rounds} '
-          f'rounds x {args.steps} steps')
+          f'{size}px, {args.rounds} rounds x {args.steps} steps\n'
+          f'{describe_machine()}')
     for name in args.dtypes:
         dtype = DTYPES[name]
         steps = {
@@ -142,19 +168,44 @@ def main():
             'timm': timm_step(args.timm_name, dtype, num_classes,
                               cfg.model.backbone.get('drop_path_rate', 0.)),
         }
-        for step in steps.values():
+        if args.variant:
+            changes = ' '.join(f'{k}={v}' for k, v in args.variant.items())
+            steps[f'mmdeit {changes}'] = mmdeit_step(args.config, dtype,
+                                                     args.variant)
+        if args.compile:
+            steps['mmdeit compiled'] = mmdeit_step(args.config, dtype,
+                                                   compile=True)
+            start = time.perf_counter()
+            steps['mmdeit compiled'][0](images, labels)
+            print(f'{name}: first compiled step (compilation included) '
+                  f'{time.perf_counter() - start:.1f} s')
+        step, model = steps['mmdeit']
+        flops = count_flops(lambda: step(images, labels))
+        peak = PeakTracker(with_backward(linear_shapes(
+            model, lambda: step(images, labels))), dtype or torch.float32)
+        print(f'{name}: {flops / args.batch_size / 1e9:.2f} GFLOP per image '
+              'and step (forward and backward)')
+        if args.profile:
+            for key in ('mmdeit', 'timm'):
+                print(f'--- {name} {key}: one step\n' + profile_table(
+                    lambda: steps[key][0](images, labels)))
+        for step, _ in steps.values():
             time_steps(step, images, labels, args.warmup)
         speeds = {key: [] for key in steps}
         for _ in range(args.rounds):
-            for key, step in steps.items():
+            for key, (step, _) in steps.items():
                 speeds[key].append(
                     time_steps(step, images, labels, args.steps))
+            peak.measure()
         median = {key: statistics.median(v) for key, v in speeds.items()}
-        print(f'{name}: mmdeit {median["mmdeit"]:.1f} img/s, timm '
-              f'{median["timm"]:.1f} img/s, ratio '
-              f'{median["mmdeit"] / median["timm"]:.2f} '
-              f'(per round: mmdeit {[round(v, 1) for v in speeds["mmdeit"]]}'
-              f', timm {[round(v, 1) for v in speeds["timm"]]})', flush=True)
+        print(f'{name}: matmul peak {peak.median:.1f} GFLOP/s (rounds: '
+              f'{[round(v, 1) for v in peak.rates]})')
+        for key, value in median.items():
+            share = fraction_of_peak(flops, args.batch_size / value,
+                                     peak.median)
+            print(f'  {key:<40}{value:7.2f} img/s  {share:6.1%} of peak  '
+                  f'{value / median["timm"]:.3f}x timm  (rounds: '
+                  f'{[round(v, 2) for v in speeds[key]]})', flush=True)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,8 @@
 from .batch_augments import CutMix, Mixup, RandomBatchAugment
+from .compile import compile_model, compile_options
 from .data_preprocessor import ClsDataPreprocessor
 from .embed import PatchEmbed, resize_pos_embed, to_2tuple
 
 __all__ = ['CutMix', 'Mixup', 'RandomBatchAugment',
-           'ClsDataPreprocessor', 'PatchEmbed', 'resize_pos_embed', 'to_2tuple']
+           'ClsDataPreprocessor', 'compile_model', 'compile_options',
+           'PatchEmbed', 'resize_pos_embed', 'to_2tuple']

@@ -25,6 +25,8 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
             augments.
         batch_augments: config of a batch augment (e.g.
             ``dict(type='RandomBatchAugment', augments=[...])``) or ``None``.
+        non_blocking: copy inputs to the device asynchronously (from pinned
+            memory on CUDA).
 
     Input ``data``: dict(inputs=list of (C, H, W) uint8 tensors or a (N, C,
     H, W) tensor, data_samples=list of DataSample). Output: the same dict
@@ -39,8 +41,9 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
                  pad_size_divisor: int = 1,
                  pad_value: float = 0,
                  num_classes: Optional[int] = None,
-                 batch_augments: Optional[dict] = None):
-        super().__init__()
+                 batch_augments: Optional[dict] = None,
+                 non_blocking: bool = False):
+        super().__init__(non_blocking)
         if (mean is None) != (std is None):
             raise ValueError('give both mean and std, or neither')
         self.normalize = mean is not None

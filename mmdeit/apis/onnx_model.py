@@ -1,0 +1,173 @@
+"""ONNX export of a classifier, and an onnxruntime session that stands in for
+it in :class:`mmdeit.ImageClassificationInferencer`.
+
+The exported graph takes the normalised batch (N, 3, H, W) float32, i.e. what
+the data preprocessor produces, and returns logits (N, K): for a distilled
+model the average of its two heads, as it predicts; with ``both_heads`` also
+the class head's and the distillation head's logits. The model's config is
+stored in the file's metadata, so that the file alone carries its test
+pipeline and normalisation.
+
+onnx and onnxruntime are optional: ``pip install mmdeit[onnx]``.
+"""
+import warnings
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from torch import nn
+
+CONFIG_KEY = 'mmdeit_config'
+INPUT_NAME = 'input'
+
+
+def _import(name: str):
+    try:
+        return __import__(name)
+    except ImportError as error:
+        raise ImportError(f'{name} is needed for ONNX export and inference: '
+                          'pip install "mmdeit[onnx]"') from error
+
+
+class ExportableClassifier(nn.Module):
+    """A classifier's ``mode='tensor'`` forward, optionally with both heads.
+
+    Shapes: (N, 3, H, W) -> logits (N, K), or with ``both_heads`` the triple
+    (average, class head, distillation head), each (N, K).
+    """
+
+    def __init__(self, model: nn.Module, both_heads: bool = False):
+        super().__init__()
+        if both_heads and not hasattr(model.head, 'forward_both'):
+            raise ValueError(f'both_heads needs a distilled model; '
+                             f'{type(model.head).__name__} has one head')
+        self.model = model
+        self.both_heads = both_heads
+
+    def forward(self, inputs: torch.Tensor):
+        feats = self.model.extract_feat(inputs)
+        if not self.both_heads:
+            return self.model.head(feats)
+        cls_logits, dist_logits = self.model.head.forward_both(feats)
+        return (cls_logits + dist_logits) / 2, cls_logits, dist_logits
+
+    @property
+    def output_names(self) -> List[str]:
+        return ['logits', 'cls_logits', 'dist_logits'] if self.both_heads \
+            else ['logits']
+
+
+def export_onnx(model: nn.Module, path: str, batch_size: int = 1,
+                dynamic_batch: bool = False, both_heads: bool = False,
+                opset_version: int = 17) -> List[str]:
+    """Write ``model`` (built by :func:`mmdeit.get_model`, with ``cfg``) to
+    the ONNX file ``path`` for inputs (batch_size, 3, H, W) at the
+    backbone's ``img_size``; ``dynamic_batch`` leaves N free.
+
+    Returns the names of the graph's outputs.
+    """
+    onnx = _import('onnx')
+    exportable = ExportableClassifier(model, both_heads).eval()
+    height, width = model.backbone.img_size
+    dummy = torch.randn(batch_size, 3, height, width)
+    names = exportable.output_names
+    dynamic_axes = {name: {0: 'batch'} for name in [INPUT_NAME, *names]} \
+        if dynamic_batch else None
+    with warnings.catch_warnings():
+        # Shape checks in forward (patch grid, position embedding) become
+        # constants of the graph: true for the exported input size.
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.simplefilter('ignore', DeprecationWarning)
+        # The TorchScript-based exporter: torch's newer one needs onnxscript,
+        # a dependency this one does without.
+        torch.onnx.export(exportable, (dummy, ), path, dynamo=False,
+                          input_names=[INPUT_NAME], output_names=names,
+                          dynamic_axes=dynamic_axes,
+                          opset_version=opset_version)
+    graph = onnx.load(path)
+    cfg = getattr(model, 'cfg', None)
+    if cfg is not None:
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = CONFIG_KEY, cfg.pretty_text
+    onnx.save(graph, path)
+    return names
+
+
+class OnnxClassifier:
+    """An onnxruntime session in place of a classifier.
+
+    Args:
+        path: an ONNX file written by :func:`export_onnx`.
+        cfg: the model's config; default: the one stored in the file.
+        providers: onnxruntime execution providers (default: CPU).
+
+    ``model(inputs)`` maps a normalised batch (N, 3, H, W) to the logits
+    (N, K); ``test_step(data)`` runs the config's data preprocessor first and
+    returns DataSamples with ``pred_score``/``pred_label``, as a model's
+    ``test_step`` does.
+    """
+
+    def __init__(self, path: str, cfg: Optional[Config] = None,
+                 providers: Optional[Sequence[str]] = None):
+        ort = _import('onnxruntime')
+        self.path = str(path)
+        self.session = ort.InferenceSession(
+            self.path, providers=list(providers or ['CPUExecutionProvider']))
+        self.cfg = cfg if cfg is not None else self._stored_config()
+        self.data_preprocessor = self._build_preprocessor(self.cfg)
+        self.num_classes = self.session.get_outputs()[0].shape[1]
+
+    def _stored_config(self) -> Config:
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if CONFIG_KEY not in meta:
+            raise ValueError(f'{self.path} holds no mmdeit config (metadata '
+                             f'"{CONFIG_KEY}"); pass cfg=')
+        return Config.fromstring(meta[CONFIG_KEY], '.py')
+
+    @staticmethod
+    def _build_preprocessor(cfg: Config) -> nn.Module:
+        from mmdeit.registry import MODELS
+        from mmdeit.utils import register_all_modules
+        register_all_modules(init_default_scope=False)
+        preprocessor = cfg.model.get('data_preprocessor') \
+            or cfg.get('data_preprocessor') or {}
+        preprocessor = dict(preprocessor)
+        preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        return MODELS.build(preprocessor)
+
+    def run(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Normalised batch -> every output of the graph, by name."""
+        array = inputs.detach().cpu().float().contiguous().numpy()
+        outputs = self.session.run(None, {INPUT_NAME: array})
+        names = [output.name for output in self.session.get_outputs()]
+        return {name: torch.from_numpy(value)
+                for name, value in zip(names, outputs)}
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        return next(iter(self.run(inputs).values()))
+
+    def test_step(self, data: dict) -> list:
+        from mmdeit.models.heads import LinearClsHead
+        data = self.data_preprocessor(data, training=False)
+        return LinearClsHead.logits_to_samples(self(data['inputs']),
+                                               data.get('data_samples'))
+
+    def eval(self) -> 'OnnxClassifier':
+        return self
+
+
+def max_abs_diff(model: nn.Module, onnx_model: OnnxClassifier,
+                 inputs: torch.Tensor,
+                 both_heads: bool = False) -> Dict[str, float]:
+    """Largest |PyTorch - onnxruntime| per output on ``inputs``."""
+    exportable = ExportableClassifier(model, both_heads).eval()
+    with torch.no_grad():
+        expected = exportable(inputs)
+    expected = expected if isinstance(expected, tuple) else (expected, )
+    got = onnx_model.run(inputs)
+    return {name: (got[name] - value).abs().max().item()
+            for name, value in zip(exportable.output_names, expected)}
+
+
+def is_onnx_file(model: Union[str, object]) -> bool:
+    return isinstance(model, str) and model.lower().endswith('.onnx')

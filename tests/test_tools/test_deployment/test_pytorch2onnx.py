@@ -1,0 +1,55 @@
+"""tools/deployment/pytorch2onnx.py on a reduced config: the checkpoint's
+weights reach the ONNX file, and onnxruntime agrees with PyTorch."""
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import mmdeit
+from mmdeit.apis.onnx_model import OnnxClassifier
+
+pytest.importorskip('onnxruntime')
+ROOT = Path(__file__).parents[3]
+sys.path.insert(0, str(ROOT / 'tools' / 'deployment'))
+import pytorch2onnx  # noqa: E402
+
+CONFIG = '''
+_base_ = ['{base}']
+model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=32,
+                                     num_layers=1, num_heads=2,
+                                     feedforward_channels=64)),
+             head=dict(in_channels=32))
+'''
+
+
+@pytest.mark.parametrize('name', ['deit-tiny_pt-4xb256_in1k',
+                                  'deit-tiny-distilled_pt-4xb256_in1k'])
+def test_export_uses_the_checkpoint_and_matches_pytorch(name, tmp_path,
+                                                        capsys):
+    config = tmp_path / 'tiny.py'
+    config.write_text(CONFIG.format(base=ROOT / 'configs' / 'deit' /
+                                    f'{name}.py'))
+    torch.manual_seed(1)
+    trained = mmdeit.get_model(str(config))
+    for param in trained.head.parameters():
+        param.data.normal_(0, 1)
+    checkpoint = tmp_path / 'weights.pth'
+    torch.save({'state_dict': trained.state_dict()}, checkpoint)
+    out = str(tmp_path / 'model.onnx')
+
+    diffs = pytorch2onnx.main([str(config), str(checkpoint), out,
+                               '--dynamic-batch'])
+    assert max(diffs.values()) <= 1e-4
+    assert 'max abs diff' in capsys.readouterr().out
+
+    inputs = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected = trained(inputs)
+    assert (OnnxClassifier(out)(inputs) - expected).abs().max() <= 1e-4
+
+
+def test_both_heads_of_a_plain_model_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='one head'):
+        pytorch2onnx.main(['deit-tiny_pt-4xb256_in1k', 'none',
+                           str(tmp_path / 'x.onnx'), '--both-heads'])
