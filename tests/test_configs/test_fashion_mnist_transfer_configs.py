@@ -50,7 +50,7 @@ def test_transfer_runs_share_data_and_schedule():
         assert cfg.train_dataloader.dataset.classes == CLASSES_5_9
         assert cfg.test_dataloader.dataset.ann_file == \
             'meta/classes5-9_test.txt'
-        assert cfg.train_cfg.max_epochs == 30
+        assert cfg.train_cfg.max_epochs == 10
         assert cfg.train_dataloader.batch_size == \
             cfg.auto_scale_lr.base_batch_size == 50
     students = [configs[key] for key in ('finetuned', 'scratch', 'distilled')]

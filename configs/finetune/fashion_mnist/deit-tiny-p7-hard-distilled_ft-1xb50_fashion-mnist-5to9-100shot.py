@@ -4,7 +4,7 @@
 # teacher fine-tuned on them (regnety-200mf_ft-...), whose 5 classes are
 # the student's. tools/transfer_demo.py passes both checkpoints:
 #   --cfg-options model.backbone.init_cfg.checkpoint=<student>/epoch_1.pth \
-#       model.teacher.checkpoint=<teacher fine-tuning run>/epoch_30.pth
+#       model.teacher.checkpoint=<teacher fine-tuning run>/epoch_10.pth
 _base_ = ['./deit-tiny-p7_ft-1xb50_fashion-mnist-5to9-100shot.py']
 
 model = dict(
@@ -17,7 +17,7 @@ model = dict(
     teacher=dict(
         cfg='configs/finetune/fashion_mnist/'
         'regnety-200mf_ft-1xb50_fashion-mnist-5to9-100shot.py',
-        checkpoint='work_dirs/transfer/seed0/teacher/epoch_30.pth'),
+        checkpoint='work_dirs/transfer/seed0/teacher/epoch_10.pth'),
     distillation=dict(type='hard', alpha=0.5))
 
 val_evaluator = dict(type='DistillationAccuracy', topk=(1, ))

@@ -32,10 +32,10 @@ test_dataloader = val_dataloader
 val_evaluator = dict(topk=(1, ))
 test_evaluator = val_evaluator
 
-# The same AdamW and warm-up + cosine as the pre-training, over 30 short
-# epochs (300 iterations) with one epoch of warm-up. The scratch baseline
+# The same AdamW and warm-up + cosine as the pre-training, over 10 short
+# epochs (100 iterations) with one epoch of warm-up. The scratch baseline
 # (deit-tiny-p7_scratch-...) trains with exactly this schedule.
-max_epochs = 30
+max_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='WarmupCosineLR', T_max=max_epochs, eta_min=1e-5,

@@ -26,7 +26,7 @@ val_evaluator = dict(topk=(1, ))
 test_evaluator = val_evaluator
 
 # the students' schedule, at the teacher's pre-training lr
-max_epochs = 30
+max_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=5e-3))
 param_scheduler = [
     dict(type='WarmupCosineLR', T_max=max_epochs, eta_min=1e-5,
