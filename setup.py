@@ -63,7 +63,9 @@ setup(
         'pyyaml',
     ],
     extras_require={
-        'tests': ['pytest', 'timm', 'transformers'],
+        # the .mat annotations of Flowers-102 and Stanford Cars
+        'datasets': ['scipy'],
+        'tests': ['pytest', 'timm', 'transformers', 'scipy'],
     },
     zip_safe=False,
 )
