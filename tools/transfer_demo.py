@@ -4,6 +4,7 @@ teacher help while fine-tuning?
 
     python tools/transfer_demo.py [--quick] [--seeds 0 1 2] [--shots 100]
         [--data-dir IDX_DIR] [--work-dir work_dirs/transfer] [--jobs 2]
+        [--keep-finished]
 
 1. Prepares the data as tools/demo.py does (IDX files from ``--data-dir``,
    the Debian package ``dataset-fashion-mnist`` or the official URLs,
@@ -26,7 +27,9 @@ teacher help while fine-tuning?
 
 The configs are configs/finetune/fashion_mnist/*. ``--quick`` trains and
 tests on a few images for two epochs, to check that everything runs (its
-accuracies mean nothing).
+accuracies mean nothing). ``--keep-finished`` continues an interrupted
+experiment in the same WORK_DIR, with the same options: runs that saved
+their checkpoint, and tests that wrote their metrics, are not run again.
 """
 import argparse
 import json
@@ -121,6 +124,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: %(default)s)')
     parser.add_argument('--jobs', type=int, default=2,
                         help='runs at a time (default: %(default)s)')
+    parser.add_argument('--keep-finished', action='store_true',
+                        help='continue an interrupted run of the same '
+                        'options: skip the runs and tests of WORK_DIR that '
+                        'finished')
     return parser.parse_args(argv)
 
 
@@ -235,6 +242,26 @@ def experiment_tasks(args: argparse.Namespace, work_dir: str,
     return tasks
 
 
+def is_finished(task: Task) -> bool:
+    """Whether ``task``'s result is in its run folder: the test metrics
+    of a test, the checkpoint a training run saves at its end (the only one
+    these configs save) of a training run."""
+    run_dir = osp.dirname(task.log)
+    if task.name.endswith('/test'):
+        return osp.isfile(osp.join(run_dir, 'test_metrics.json'))
+    pointer = osp.join(run_dir, 'last_checkpoint')
+    return osp.isfile(pointer) and osp.isfile(CheckpointIn(run_dir).resolve())
+
+
+def unfinished(tasks: List[Task]) -> List[Task]:
+    """The tasks still to run, without their dependencies on finished
+    ones."""
+    todo = [task for task in tasks if not is_finished(task)]
+    names = {task.name for task in todo}
+    return [task._replace(depends=[d for d in task.depends if d in names])
+            for task in todo]
+
+
 def read_metrics(work_dir: str, seeds: Sequence[int]
                  ) -> Dict[str, List[Dict[str, float]]]:
     """transfer run key -> the test metrics of each seed."""
@@ -284,6 +311,11 @@ def main(argv=None) -> str:
     threads = max(1, (os.cpu_count() or 1) // jobs)
     tasks = experiment_tasks(args, work_dir, data_root,
                              0 if threads == 1 else 1)
+    if args.keep_finished:
+        kept = len(tasks)
+        tasks = unfinished(tasks)
+        print(f'== keeping {kept - len(tasks)} finished runs and tests',
+              flush=True)
     # training first, so that a free slot goes to the next training run
     tasks.sort(key=lambda task: task.name.endswith('/test'))
     print(f'== {len(PRETRAIN_RUNS)} pre-training runs, then '

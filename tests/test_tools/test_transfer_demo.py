@@ -134,3 +134,34 @@ def test_quick_transfer_demo(idx_dir, tmp_path):
 
     table = (work_dir / 'results.md').read_text()
     assert table in done.stdout
+
+
+def test_keep_finished_skips_what_finished(tmp_path):
+    """A finished training run (its checkpoint saved) and a finished test
+    (its metrics written) are dropped, and so are dependencies on them."""
+    def task(name, depends=()):
+        run_dir = tmp_path / name.rsplit('/', 1)[0]
+        kind = name.rsplit('/', 1)[1]
+        return transfer_demo.Task(name, [], str(run_dir / f'{kind}.log'),
+                                  list(depends))
+
+    tasks = [task('pretrain/student/train'),
+             task('pretrain/student/test', ['pretrain/student/train']),
+             task('seed0/finetuned/train', ['pretrain/student/train']),
+             task('seed0/finetuned/test', ['seed0/finetuned/train'])]
+    run = tmp_path / 'pretrain' / 'student'
+    run.mkdir(parents=True)
+    assert [t.name for t in transfer_demo.unfinished(tasks)] == \
+        [t.name for t in tasks]
+    # a pointer to a checkpoint that is not there: not finished
+    (run / 'last_checkpoint').write_text(str(run / 'epoch_1.pth'))
+    assert len(transfer_demo.unfinished(tasks)) == 4
+    (run / 'epoch_1.pth').write_bytes(b'')
+    todo = transfer_demo.unfinished(tasks)
+    assert [(t.name, t.depends) for t in todo] == [
+        ('pretrain/student/test', []),
+        ('seed0/finetuned/train', []),
+        ('seed0/finetuned/test', ['seed0/finetuned/train'])]
+    (run / 'test_metrics.json').write_text('{}')
+    assert [t.name for t in transfer_demo.unfinished(tasks)] == \
+        ['seed0/finetuned/train', 'seed0/finetuned/test']
