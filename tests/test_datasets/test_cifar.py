@@ -129,3 +129,22 @@ def test_a_pickle_holding_code_is_refused(cifar10_root):
 def test_bad_split():
     with pytest.raises(ValueError, match="'val'"):
         CIFAR10(data_root='x', split='val')
+
+
+def test_the_transfer_config_upscales_to_224(cifar10_root):
+    """configs/_base_/datasets/cifar10_bs96_deit_224.py: both pipelines
+    run on the in-memory images and give 224-px inputs."""
+    from pathlib import Path
+
+    from mmengine import Config
+    config = Path(__file__).parents[2] / 'configs' / '_base_' / \
+        'datasets' / 'cifar10_bs96_deit_224.py'
+    cfg = Config.fromfile(config)
+    for loader, index in ((cfg.train_dataloader, 14),
+                          (cfg.test_dataloader, 3)):
+        dataset = DATASETS.build(
+            dict(loader.dataset, data_root=str(cifar10_root)))
+        sample = dataset[index]
+        assert tuple(sample['inputs'].shape) == (3, 224, 224)
+        assert int(sample['data_samples'].gt_label) == \
+            dataset.get_data_info(index)['gt_label']
