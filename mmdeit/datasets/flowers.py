@@ -47,12 +47,12 @@ class Flowers102(BaseDataset):
         labels_path = os.path.join(self.data_root, 'imagelabels.mat')
         labels = np.atleast_1d(load_mat(labels_path, ['labels'])['labels'])
         labels = labels.astype(np.int64).ravel()
-        if len(labels) == 0 or labels.min() < 1 or \
-                labels.max() > NUM_CLASSES:
+        if len(labels) == 0:
+            raise ValueError(f'{labels_path}: no labels')
+        if labels.min() < 1 or labels.max() > NUM_CLASSES:
             raise ValueError(f'{labels_path}: labels must be 1..'
-                             f'{NUM_CLASSES}, found '
-                             f'{labels.min() if len(labels) else "none"}..'
-                             f'{labels.max() if len(labels) else ""}')
+                             f'{NUM_CLASSES}, found {labels.min()}..'
+                             f'{labels.max()}')
         self._metainfo['classes'] = resolve_classes(
             self._metainfo.get('classes'),
             [str(i) for i in range(1, NUM_CLASSES + 1)], labels_path)
