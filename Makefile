@@ -7,7 +7,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mmdeit-installed
 
-.PHONY: install test demo clean
+.PHONY: install test demo transfer clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
+
+transfer: $(STAMP)
+	$(BIN)/python tools/transfer_demo.py
 
 clean:
 	rm -rf $(VENV) work_dirs

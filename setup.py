@@ -67,7 +67,10 @@ setup(
         # ONNX export (tools/deployment/pytorch2onnx.py) and onnxruntime
         # inference (ImageClassificationInferencer('model.onnx'))
         'onnx': ['onnx', 'onnxruntime'],
-        'tests': ['pytest', 'timm', 'transformers', 'onnx', 'onnxruntime'],
+        # the .mat annotations of Flowers-102 and Stanford Cars
+        'datasets': ['scipy'],
+        'tests': ['pytest', 'timm', 'transformers', 'onnx', 'onnxruntime',
+                  'scipy'],
     },
     zip_safe=False,
 )

@@ -1,0 +1,10 @@
+# DeiT-base fine-tuned on iNaturalist 2019 at 224 px from the released
+# ImageNet-1k weights; otherwise as deit-small_ft-8xb96_inat2019.py.
+_base_ = ['./deit-small_ft-8xb96_inat2019.py']
+
+model = dict(
+    backbone=dict(
+        arch='deit-base',
+        init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/deit/'
+                      'deit_base_patch16_224-b5f2ef4d.pth')),
+    head=dict(in_channels=768))
