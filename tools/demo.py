@@ -1,29 +1,33 @@
 """DeiT's story on Fashion-MNIST, on a laptop CPU, in one command.
 
     python tools/demo.py [--quick] [--seeds 0 1 2] [--data-dir IDX_DIR]
-        [--work-dir work_dirs/demo] [--jobs 2]
+        [--work-dir work_dirs/demo] [--jobs 2] [--data-only]
 
 1. Prepares the data: the four Fashion-MNIST IDX files from ``--data-dir``,
-   else from the Debian package ``dataset-fashion-mnist`` when it is
-   installed, else downloaded from the official URLs; converted to an image
-   folder in WORK_DIR/data/fashion_mnist.
+   else files already on the machine (an earlier download, the Debian
+   package ``dataset-fashion-mnist``), else downloaded from the official
+   URLs, else the Debian package installed with apt-get (as root); each step
+   is printed. Converted to an image folder in WORK_DIR/data/fashion_mnist.
 2. Per seed, with tools/train.py and tools/test.py: trains a convnet teacher
    (RegNetY-200MF) and a DeiT student without distillation, then two
-   students distilled from that teacher (soft and hard), and evaluates the
-   four on the 10,000 test images.
+   students distilled from that teacher (soft and hard), all on the first
+   5,000 training images for 5 epochs, and evaluates the four on the 10,000
+   test images. One line per running job shows its progress (iterations
+   done of total, ETA), redrawn in place on a terminal.
 3. Prints the accuracy table (per head for the distilled students: class
-   token, distillation token, both averaged) and writes it to
-   WORK_DIR/results.md and WORK_DIR/results.json.
+   token, distillation token, both averaged; over several seeds, the paired
+   t-test against the plain student) and the jobs' CPU time, and writes them
+   to WORK_DIR/results.md and WORK_DIR/results.json.
 
-The configs are configs/demo/*. Runs go ``--jobs`` at a time (the teacher
-beside the plain student, the two distilled students once the teacher is
-trained), each with an equal share of the CPU threads: on a small CPU,
-single-threaded processes side by side waste less than two threads
+The configs are configs/demo/*-5k.py. Runs go ``--jobs`` at a time (the
+teacher beside the plain student, the two distilled students once the
+teacher is trained), each with an equal share of the CPU threads: on a small
+CPU, single-threaded processes side by side waste less than two threads
 synchronising on every layer, and such a run loads its data itself rather
 than in a loader process. Training skips the configs' end-of-training
 validation, since the test command evaluates the same images. ``--quick``
-trains and tests on a few batches only, to check that everything runs (its
-accuracies mean nothing).
+trains one epoch and tests on a few batches only, to check that everything
+runs (its accuracies mean nothing).
 """
 import argparse
 import json
