@@ -162,7 +162,7 @@ def test_parse_progress_counts_iterations_over_epochs():
     text = 'Config:\n' + TRAIN_LINE.format(epoch=1, it=30) + \
         TRAIN_LINE.format(epoch=3, it=10)
     assert demo.parse_progress(text, epochs=5) == (2 * 39 + 10, 5 * 39)
-    test_line = '12/01 - mmengine - INFO - Epoch(test) [ 20/40]    eta: 0:00:05'
+    test_line = '12/01 - mmengine - INFO - Epoch(test) [ 20/40]  eta: 0:00:05'
     assert demo.parse_progress(test_line, epochs=1) == (20, 40)
     assert demo.parse_progress('loading checkpoint', epochs=1) is None
 
