@@ -10,9 +10,9 @@ model = dict(
     type='DistilledImageClassifier',
     backbone=dict(type='DistilledVisionTransformer'),
     head=dict(type='DeiTClsHead'),
-    # the teacher's model (its training regime does not matter here)
+    # the teacher's model: the config it was trained with (its stem stride)
     teacher=dict(
-        cfg='regnety-200mf_1xb128_fashion-mnist',
+        cfg='regnety-200mf_1xb128-5ep_fashion-mnist-5k',
         checkpoint='work_dirs/demo/seed0/teacher/epoch_5.pth'),
     distillation=dict(type='hard', alpha=0.5))
 

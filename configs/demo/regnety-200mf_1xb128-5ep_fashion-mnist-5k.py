@@ -3,6 +3,11 @@
 # distilled students then learn from its checkpoint.
 _base_ = ['./regnety-200mf_1xb128_fashion-mnist.py']
 
+# A stride-1 stem: with the usual stride 2 the stages see 7, 4, 2 and 1 px
+# maps of a 28-px item, and the teacher reached only 75.7 % (seed 0); at
+# stride 1 they see 14, 7, 4 and 2 px, for 2.6x the CPU time per image.
+model = dict(backbone=dict(stem_stride=1))
+
 train_images = 5000
 max_epochs = 5
 train_dataloader = dict(dataset=dict(indices=train_images))
