@@ -169,8 +169,8 @@ class RegNet(BaseModule):
         init_cfg: mmengine initialisation config.
 
     ``forward``: images (N, 3, H, W) -> tuple of feature maps, one per out
-    index, stage i of shape (N, widths[i], H / (s 2^(i+1)), W / (s 2^(i+1))), s the
-    stem stride (rounded up).
+    index, stage i of shape (N, widths[i], H / (s 2^(i+1)), W / (s 2^(i+1)))
+    with s the stem stride (sizes rounded up).
     """
 
     def __init__(self,
