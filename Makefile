@@ -21,8 +21,12 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
 
+# Finds Fashion-MNIST (a folder given with DEMO_ARGS=--data-dir=DIR, files on
+# the machine, the official URLs, else `apt-get install dataset-fashion-mnist`
+# when run as root), then trains and tests the teacher and the students.
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(BIN)/python tools/demo.py
+	$(BIN)/python tools/demo.py $(DEMO_ARGS)
 
 transfer: $(STAMP)
 	$(BIN)/python tools/transfer_demo.py

@@ -1,39 +1,47 @@
 """DeiT's story on Fashion-MNIST, on a laptop CPU, in one command.
 
     python tools/demo.py [--quick] [--seeds 0 1 2] [--data-dir IDX_DIR]
-        [--work-dir work_dirs/demo] [--jobs 2]
+        [--work-dir work_dirs/demo] [--jobs 2] [--data-only]
 
 1. Prepares the data: the four Fashion-MNIST IDX files from ``--data-dir``,
-   else from the Debian package ``dataset-fashion-mnist`` when it is
-   installed, else downloaded from the official URLs; converted to an image
-   folder in WORK_DIR/data/fashion_mnist.
+   else files already on the machine (an earlier download, the Debian
+   package ``dataset-fashion-mnist``), else downloaded from the official
+   URLs, else the Debian package installed with apt-get (as root); each step
+   is printed. Converted to an image folder in WORK_DIR/data/fashion_mnist.
 2. Per seed, with tools/train.py and tools/test.py: trains a convnet teacher
    (RegNetY-200MF) and a DeiT student without distillation, then two
-   students distilled from that teacher (soft and hard), and evaluates the
-   four on the 10,000 test images.
+   students distilled from that teacher (soft and hard), all on the first
+   5,000 training images for 5 epochs, and evaluates the four on the 10,000
+   test images. One line per running job shows its progress (iterations
+   done of total, ETA), redrawn in place on a terminal.
 3. Prints the accuracy table (per head for the distilled students: class
-   token, distillation token, both averaged) and writes it to
-   WORK_DIR/results.md and WORK_DIR/results.json.
+   token, distillation token, both averaged; over several seeds, the paired
+   t-test against the plain student) and the jobs' CPU time, and writes them
+   to WORK_DIR/results.md and WORK_DIR/results.json.
 
-The configs are configs/demo/*. Runs go ``--jobs`` at a time (the teacher
-beside the plain student, the two distilled students once the teacher is
-trained), each with an equal share of the CPU threads: on a small CPU,
-single-threaded processes side by side waste less than two threads
+The configs are configs/demo/*-5k.py. Runs go ``--jobs`` at a time (the
+teacher beside the plain student, the two distilled students once the
+teacher is trained), each with an equal share of the CPU threads: on a small
+CPU, single-threaded processes side by side waste less than two threads
 synchronising on every layer, and such a run loads its data itself rather
 than in a loader process. Training skips the configs' end-of-training
 validation, since the test command evaluates the same images. ``--quick``
-trains and tests on a few batches only, to check that everything runs (its
-accuracies mean nothing).
+trains one epoch and tests on a few batches only, to check that everything
+runs (its accuracies mean nothing).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
@@ -53,13 +61,15 @@ class Model(NamedTuple):
 
 
 MODELS = (
-    Model('teacher', 'regnety-200mf_1xb128_fashion-mnist.py',
+    Model('teacher', 'regnety-200mf_1xb128-5ep_fashion-mnist-5k.py',
           'teacher: RegNetY-200MF (convnet)', '-', False),
-    Model('student', 'deit-tiny-p7_1xb128_fashion-mnist.py',
+    Model('student', 'deit-tiny-p7_1xb128-5ep_fashion-mnist-5k.py',
           'student: DeiT-tiny-p7, 4 layers', 'none', False),
-    Model('soft', 'deit-tiny-p7-soft-distilled_1xb128_fashion-mnist.py',
+    Model('soft',
+          'deit-tiny-p7-soft-distilled_1xb128-5ep_fashion-mnist-5k.py',
           'student, distilled', 'soft', True),
-    Model('hard', 'deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py',
+    Model('hard',
+          'deit-tiny-p7-hard-distilled_1xb128-5ep_fashion-mnist-5k.py',
           'student, distilled', 'hard', True),
 )
 # Table columns: metric of tools/test.py -> heading.
@@ -93,6 +103,7 @@ class Task(NamedTuple):
     command: list  # of str and CheckpointIn
     log: str
     depends: Sequence[str]
+    epochs: int = 1  # of training, to count its iterations
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,17 +126,22 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: %(default)s)')
     parser.add_argument('--jobs', type=int, default=2,
                         help='runs at a time (default: %(default)s)')
+    parser.add_argument('--data-only', action='store_true',
+                        help='prepare the data, then stop')
     return parser.parse_args(argv)
 
 
 def prepare_data(data_dir: Optional[str], work_dir: str) -> str:
-    """Convert the IDX files to an image folder; returns its path."""
+    """Find the IDX files (the folder given, files on the machine, the
+    official URLs, the Debian package: each step printed) and convert them
+    to an image folder; returns its path."""
     out = osp.join(work_dir, 'data', 'fashion_mnist')
     try:
-        source = fashion_mnist.resolve_source(data_dir, out,
-                                              allow_download=True)
-    except RuntimeError as error:  # the download failed
-        sys.exit(f'tools/demo.py: no Fashion-MNIST data.\n{error}')
+        source = fashion_mnist.resolve_source(
+            data_dir, out, allow_download=True,
+            report=fashion_mnist.print_step)
+    except fashion_mnist.DataUnavailable as error:
+        sys.exit(f'tools/demo.py: {error}')
     print(f'Fashion-MNIST IDX files: {source}', flush=True)
     fashion_mnist.convert(source, out)
     return out
@@ -150,6 +166,8 @@ def config_options(data_root: str, quick: bool, seed: int,
         options += [
             f'train_dataloader.dataset.indices={QUICK_TRAIN_IMAGES}',
             f'test_dataloader.dataset.indices={QUICK_TEST_IMAGES}',
+            'train_cfg.max_epochs=1',
+            'default_hooks.checkpoint.interval=1',
             'default_hooks.logger.interval=1',
         ]
         for loader in ('train_dataloader', 'test_dataloader'):
@@ -185,7 +203,8 @@ def seed_tasks(seed: int, work_dir: str, data_root: str, quick: bool,
              '--work-dir', run_dir, '--cfg-options', *options,
              *NO_VALIDATION],
             osp.join(run_dir, 'train.log'),
-            [f'seed{seed}/teacher/train'] if model.needs_teacher else []))
+            [f'seed{seed}/teacher/train'] if model.needs_teacher else [],
+            1 if quick else Config.fromfile(config).train_cfg.max_epochs))
         tasks.append(Task(
             f'seed{seed}/{model.key}/test',
             [sys.executable, osp.join(ROOT, 'tools', 'test.py'), config,
@@ -203,19 +222,167 @@ def resolve_command(command: list) -> List[str]:
             for arg in command]
 
 
-def run_tasks(tasks: List[Task], jobs: int, threads: int) -> None:
+# mmengine's progress lines: "Epoch(train)  [ 2][ 50/79]  ..." (epoch,
+# iteration of the epoch / iterations per epoch) and "Epoch(test) [20/40]".
+TRAIN_PROGRESS = re.compile(r'Epoch\(train\)\s*\[\s*(\d+)\]\[\s*(\d+)/(\d+)\]')
+TEST_PROGRESS = re.compile(r'Epoch\(test\)\s*\[\s*(\d+)/(\d+)\]')
+
+
+def parse_progress(text: str, epochs: int) -> Optional[Tuple[int, int]]:
+    """(iterations done, total) from the last mmengine progress line of
+    ``text``, a run's log of ``epochs`` training epochs; None before the
+    first such line."""
+    for line in reversed(text.splitlines()):
+        found = TRAIN_PROGRESS.search(line)
+        if found:
+            epoch, done, per_epoch = map(int, found.groups())
+            return (epoch - 1) * per_epoch + done, epochs * per_epoch
+        found = TEST_PROGRESS.search(line)
+        if found:
+            done, total = map(int, found.groups())
+            return done, total
+    return None
+
+
+def format_duration(seconds: float) -> str:
+    """'m:ss' (or 'h:mm:ss')."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f'{hours}:{minutes:02d}:{secs:02d}' if hours else \
+        f'{minutes}:{secs:02d}'
+
+
+class JobProgress:
+    """How far one running job is, read from its log as it grows."""
+
+    def __init__(self, name: str, log: str, epochs: int, start: float):
+        self.name, self.log, self.epochs, self.start = name, log, epochs, start
+        self.offset = 0  # bytes of the log already read
+        self.done = self.total = None
+        self.first = None  # (time, iterations) of the first progress seen
+
+    def update(self, now: float) -> None:
+        """Read what the log gained since the last call."""
+        try:
+            with open(self.log, 'rb') as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        # only whole lines: the last one may still be being written
+        data = data[:data.rfind(b'\n') + 1]
+        self.offset += len(data)
+        found = parse_progress(data.decode(errors='replace'), self.epochs)
+        if found is not None:
+            self.done, self.total = found
+            if self.first is None:
+                self.first = (now, self.done)
+
+    def eta(self, now: float) -> Optional[float]:
+        """Seconds left at the rate since the first progress line."""
+        if self.first is None or self.done <= self.first[1]:
+            return None
+        rate = (self.done - self.first[1]) / (now - self.first[0])
+        return (self.total - self.done) / rate if rate > 0 else None
+
+    def line(self, now: float, width: int) -> str:
+        """'<name>  done/total it  percent  elapsed, ETA m:ss'."""
+        elapsed = format_duration(now - self.start)
+        if self.total is None:
+            return f'{self.name:<{width}}  starting ({elapsed})'
+        eta = self.eta(now)
+        return (f'{self.name:<{width}}  {self.done:>{len(str(self.total))}}'
+                f'/{self.total} it  {100 * self.done / self.total:3.0f} %  '
+                f'{elapsed} elapsed, ETA '
+                f'{format_duration(eta) if eta is not None else "-"}')
+
+
+class ProgressBoard:
+    """One line per running job, redrawn in place on a terminal; elsewhere
+    (a log file, CI) the lines are printed every ``interval`` seconds."""
+
+    def __init__(self, stream=None, interactive: Optional[bool] = None,
+                 interval: float = 30.0, clock=time.time):
+        self.stream = stream or sys.stdout
+        self.interactive = self.stream.isatty() if interactive is None \
+            else interactive
+        self.interval, self.clock = interval, clock
+        self.jobs: Dict[str, JobProgress] = {}
+        self.drawn = 0  # lines of the board now on the terminal
+        self.printed = clock()  # when plain lines were last printed
+
+    def add(self, name: str, log: str, epochs: int) -> None:
+        self.jobs[name] = JobProgress(name, log, epochs, self.clock())
+
+    def remove(self, name: str) -> None:
+        self.jobs.pop(name)
+
+    def _lines(self, now: float) -> List[str]:
+        width = max(len(name) for name in self.jobs)
+        return [job.line(now, width) for job in self.jobs.values()]
+
+    def _erase(self) -> None:
+        if self.drawn:
+            # cursor up to the board's first line, clear to the end
+            self.stream.write(f'\x1b[{self.drawn}F\x1b[J')
+            self.drawn = 0
+
+    def message(self, text: str) -> None:
+        """Print ``text`` above the board."""
+        self._erase()
+        self.stream.write(text + '\n')
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Read the logs and show the lines (plain: if ``interval`` has
+        passed)."""
+        now = self.clock()
+        for job in self.jobs.values():
+            job.update(now)
+        if self.interactive:
+            self._erase()
+            lines = self._lines(now) if self.jobs else []
+            self.stream.write(''.join(f'{line}\n' for line in lines))
+            self.drawn = len(lines)
+        elif self.jobs and not force and now - self.printed >= self.interval:
+            self.stream.write(''.join(f'  .. {line}\n'
+                                      for line in self._lines(now)))
+            self.printed = now
+        self.stream.flush()
+
+
+class JobTime(NamedTuple):
+    """Wall-clock and CPU (user + system) seconds of one finished job."""
+    wall: float
+    cpu: float
+
+
+def wait_nohang(process: subprocess.Popen) -> Optional[float]:
+    """None while ``process`` runs; once it has ended, its CPU seconds (user
+    + system, its own children included), its return code set."""
+    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_tasks(tasks: List[Task], jobs: int, threads: int,
+              board: Optional[ProgressBoard] = None) -> Dict[str, JobTime]:
     """Run ``tasks`` as subprocesses, ``jobs`` at a time, each when its
-    dependencies are done; stop everything at the first failure."""
+    dependencies are done, their progress on ``board``; stop everything at
+    the first failure. Returns each task's times."""
+    board = board or ProgressBoard()
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
     env['PYTHONPATH'] = os.pathsep.join(
         [ROOT] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
-    waiting, running, done = list(tasks), {}, set()
+    waiting, running, times = list(tasks), {}, {}
     while waiting or running:
         for task in list(waiting):
             if len(running) >= jobs:
                 break
-            if all(dep in done for dep in task.depends):
+            if all(dep in times for dep in task.depends):
                 waiting.remove(task)
                 os.makedirs(osp.dirname(task.log), exist_ok=True)
                 log = open(task.log, 'w')
@@ -223,14 +390,17 @@ def run_tasks(tasks: List[Task], jobs: int, threads: int) -> None:
                     resolve_command(task.command), cwd=ROOT, env=env,
                     stdout=log, stderr=subprocess.STDOUT)
                 running[task.name] = (task, process, log, time.time())
-                print(f'  started  {task.name}  (log: {task.log})',
-                      flush=True)
+                board.add(task.name, task.log, task.epochs)
+                board.message(f'  started  {task.name}  (log: {task.log})')
         time.sleep(0.5)
+        board.refresh()
         for name, (task, process, log, start) in list(running.items()):
-            if process.poll() is None:
+            cpu = wait_nohang(process)
+            if cpu is None:
                 continue
             log.close()
             del running[name]
+            board.remove(name)
             if process.returncode != 0:
                 for _, other, other_log, _ in running.values():
                     other.terminate()
@@ -238,12 +408,34 @@ def run_tasks(tasks: List[Task], jobs: int, threads: int) -> None:
                     other_log.close()
                 with open(task.log) as f:
                     tail = f.read()[-3000:]
+                board.message('')
                 sys.exit(f'tools/demo.py: {name} failed (exit code '
                          f'{process.returncode}); the end of {task.log}:\n'
                          f'{tail}')
-            done.add(name)
-            print(f'  finished {name}  ({time.time() - start:.0f} s)',
-                  flush=True)
+            times[name] = JobTime(time.time() - start, cpu)
+            board.message(f'  finished {name}  ({times[name].wall:.0f} s, '
+                          f'CPU {cpu:.0f} s)')
+    return times
+
+
+def schedule_length(tasks: Sequence[Task], durations: Dict[str, float],
+                    jobs: int) -> float:
+    """How long :func:`run_tasks` takes if each task lasts
+    ``durations[name]`` seconds: the same order, ``jobs`` at a time. Given
+    CPU times of single-threaded jobs, the wall time on an otherwise idle
+    machine with ``jobs`` cores."""
+    waiting, running, finished, now = list(tasks), {}, {}, 0.0
+    while waiting or running:
+        for task in list(waiting):
+            if len(running) >= jobs:
+                break
+            if all(finished.get(dep, now + 1) <= now for dep in task.depends):
+                waiting.remove(task)
+                running[task.name] = now + durations[task.name]
+        name = min(running, key=running.get)
+        now = running.pop(name)
+        finished[name] = now
+    return now
 
 
 def read_metrics(work_dir: str, seeds: Sequence[int]
@@ -260,6 +452,40 @@ def read_metrics(work_dir: str, seeds: Sequence[int]
     return results
 
 
+def t_two_sided_p(t: float, df: int) -> float:
+    """P(|T| >= |t|) for Student's t with ``df`` degrees of freedom, from
+    the finite series of Abramowitz & Stegun 26.7.3-4 (integer ``df``)."""
+    theta = math.atan(abs(t) / math.sqrt(df))
+    cos2 = math.cos(theta) ** 2
+    if df % 2 == 0:
+        term = total = 1.0
+        for k in range(1, df // 2):
+            term *= cos2 * (2 * k - 1) / (2 * k)
+            total += term
+        inside = math.sin(theta) * total
+    else:
+        term, total = 1.0, 0.0
+        for k in range(1, (df - 1) // 2 + 1):
+            total += term
+            term *= cos2 * (2 * k) / (2 * k + 1)
+        inside = 2 / math.pi * (
+            theta + math.sin(theta) * math.cos(theta) * total)
+    return max(0.0, 1.0 - inside)
+
+
+def paired_t_test(values: Sequence[float], reference: Sequence[float]
+                  ) -> Tuple[float, float]:
+    """Mean of ``values - reference`` (paired by seed) and its two-sided
+    p-value under a paired t-test."""
+    diffs = [a - b for a, b in zip(values, reference)]
+    mean = statistics.mean(diffs)
+    spread = statistics.stdev(diffs)
+    if spread == 0:
+        return mean, 0.0 if mean else 1.0
+    t = mean / (spread / math.sqrt(len(diffs)))
+    return mean, t_two_sided_p(t, len(diffs) - 1)
+
+
 def summarise(values: List[float]) -> str:
     """'mean' for one value, 'mean ± sample std' for more."""
     if len(values) == 1:
@@ -269,8 +495,12 @@ def summarise(values: List[float]) -> str:
 
 def format_table(results: Dict[str, List[Dict[str, float]]]) -> str:
     """The accuracy table as Markdown: one row per model, top-1 (%) of the
-    averaged heads, of each head, and the agreement with the teacher."""
-    headings = ['model', 'distillation', *COLUMNS.values()]
+    averaged heads, of each head, the agreement with the teacher, and (over
+    two seeds or more) the difference to the plain student's top-1 with the
+    p-value of a paired t-test."""
+    headings = ['model', 'distillation', *COLUMNS.values(),
+                'vs plain student (paired t-test)']
+    plain = [run['accuracy/top1'] for run in results['student']]
     rows = []
     for model in MODELS:
         runs = results[model.key]
@@ -282,6 +512,12 @@ def format_table(results: Dict[str, List[Dict[str, float]]]) -> str:
                 # a one-headed student: its class token is the prediction
                 values = [run['accuracy/top1'] for run in runs]
             row.append(summarise(values) if values else '-')
+        if model.key == 'student' or len(runs) < 2:
+            row.append('-')
+        else:
+            gain, p = paired_t_test([run['accuracy/top1'] for run in runs],
+                                    plain)
+            row.append(f'{gain:+.2f}, p = {p:.3f}')
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [headings] + rows)
               for i in range(len(headings))]
@@ -291,6 +527,17 @@ def format_table(results: Dict[str, List[Dict[str, float]]]) -> str:
     return '\n'.join(lines)
 
 
+def time_summary(tasks: Sequence[Task], times: Dict[str, JobTime],
+                 jobs: int) -> str:
+    """The jobs' CPU time and the wall time it implies on an idle machine
+    (each single-threaded job as long as its CPU time, ``jobs`` cores)."""
+    cpu = sum(t.cpu for t in times.values())
+    idle = schedule_length(tasks, {n: t.cpu for n, t in times.items()}, jobs)
+    return (f'training and testing: {cpu / 60:.1f} CPU-min (user + system) '
+            f'over {len(times)} jobs; on {jobs} idle cores about '
+            f'{idle / 60:.1f} min')
+
+
 def main(argv=None) -> str:
     args = parse_args(argv)
     start = time.time()
@@ -298,6 +545,9 @@ def main(argv=None) -> str:
     os.makedirs(work_dir, exist_ok=True)
     print('== preparing Fashion-MNIST', flush=True)
     data_root = prepare_data(args.data_dir, work_dir)
+    if args.data_only:
+        return data_root
+    data_minutes = (time.time() - start) / 60
 
     jobs = max(1, args.jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -311,7 +561,7 @@ def main(argv=None) -> str:
     print(f'== training and testing {len(MODELS)} models x '
           f'{len(args.seeds)} seed(s), {jobs} at a time, {threads} '
           f'thread(s) each', flush=True)
-    run_tasks(tasks, jobs, threads)
+    times = run_tasks(tasks, jobs, threads)
 
     results = read_metrics(work_dir, args.seeds)
     table = format_table(results)
@@ -319,13 +569,16 @@ def main(argv=None) -> str:
     seeds = ', '.join(map(str, args.seeds))
     note = (f'Fashion-MNIST test set, top-1 %, seed(s) {seeds}'
             f'{" (--quick: meaningless numbers)" if args.quick else ""}; '
-            f'{minutes:.1f} min in all')
+            f'{minutes:.1f} min in all ({data_minutes:.1f} for the data); '
+            + time_summary(tasks, times, jobs))
     print(f'\n{table}\n\n{note}', flush=True)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(f'{table}\n\n{note}\n')
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(dict(seeds=args.seeds, quick=args.quick, minutes=minutes,
-                       metrics=results), f, indent=2)
+                       data_minutes=data_minutes, metrics=results,
+                       times={name: t._asdict()
+                              for name, t in times.items()}), f, indent=2)
     return table
 
 

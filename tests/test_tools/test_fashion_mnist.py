@@ -1,10 +1,12 @@
 """tools/dataset_converters/fashion_mnist.py on IDX files the tests write:
 parsing (gzipped or raw), the errors that name the bad file, the image
-folder it writes (read back by CustomDataset), and the download code on
-file:// URLs."""
+folder it writes (read back by CustomDataset), the download code on
+file:// URLs, and the chain of sources (folder given, files on the machine,
+URLs, apt-get mocked)."""
 import gzip
 import hashlib
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -171,6 +173,156 @@ def test_resolve_source(idx_dir, tmp_path, monkeypatch):
         fashion_mnist.resolve_source(None, out, False)
 
 
+class FakeApt:
+    """Stands in for apt-get: ``install`` copies the IDX files into the
+    Debian folder, as the package does; ``known`` is False until ``update``
+    (a fresh machine's empty package lists)."""
+
+    def __init__(self, idx_dir: Path, debian_dir: Path, known: bool = True):
+        self.idx_dir, self.debian_dir, self.known = idx_dir, debian_dir, known
+        self.commands = []
+
+    def run(self, command, **kwargs):
+        self.commands.append(command)
+        returncode = 0
+        if command[:2] == ['apt-get', 'update']:
+            self.known = True
+        elif command[:2] == ['apt-get', 'install'] and self.known:
+            assert command[-1] == 'dataset-fashion-mnist'
+            assert kwargs['env']['DEBIAN_FRONTEND'] == 'noninteractive'
+            self.debian_dir.mkdir(parents=True)
+            for path in self.idx_dir.iterdir():
+                (self.debian_dir / path.name).write_bytes(path.read_bytes())
+        else:
+            returncode = 100  # apt-get: unable to locate package
+        return subprocess.CompletedProcess(
+            command, returncode, 'E: Unable to locate package' *
+            bool(returncode))
+
+
+@pytest.fixture
+def offline(idx_dir, tmp_path, monkeypatch):
+    """A machine without the Debian package whose network reaches no
+    official URL, with apt-get mocked by :class:`FakeApt`; yields the fake
+    apt and the list of reported steps."""
+    debian_dir = tmp_path / 'debian' / 'fashion-mnist'
+    monkeypatch.setattr(fashion_mnist, 'DEBIAN_DIR', str(debian_dir))
+    monkeypatch.setattr(fashion_mnist, 'URLS',
+                        ((tmp_path / 'offline').as_uri() + '/', ))
+    apt = FakeApt(idx_dir, debian_dir)
+    monkeypatch.setattr(fashion_mnist.subprocess, 'run', apt.run)
+    monkeypatch.setattr(fashion_mnist.shutil, 'which',
+                        lambda name: f'/usr/bin/{name}')
+    monkeypatch.setattr(fashion_mnist.os, 'geteuid', lambda: 0)
+    return apt, []
+
+
+def test_source_chain_folder_then_url_then_apt(offline, idx_dir, tmp_path):
+    apt, steps = offline
+    out = str(tmp_path / 'out')
+    # 1. the folder given wins: nothing downloaded or installed
+    assert fashion_mnist.resolve_source(
+        str(idx_dir), out, True, report=steps.append) == str(idx_dir)
+    assert steps == [f'the folder given: {idx_dir}'] and not apt.commands
+
+    # 2.-4. no folder: the download fails, apt-get installs the package
+    steps.clear()
+    source = fashion_mnist.resolve_source(None, out, True,
+                                          report=steps.append)
+    assert source == fashion_mnist.DEBIAN_DIR
+    assert fashion_mnist.load_split(source, 'train')[1].tolist() == \
+        [i % 10 for i in range(30)]
+    assert apt.commands == [['apt-get', 'install', '-y',
+                             '--no-install-recommends',
+                             'dataset-fashion-mnist']]
+    assert steps[0].startswith('no folder given and dataset-fashion-mnist '
+                               'not installed: downloading')
+    assert steps[1].startswith('downloading file://')
+    assert steps[2].startswith('download failed: file://') and \
+        'train-images-idx3-ubyte.gz' in steps[2]
+    assert steps[3] == ('installing the Debian package: apt-get install -y '
+                        '--no-install-recommends dataset-fashion-mnist')
+    assert steps[4] == ('the Debian package dataset-fashion-mnist, '
+                        f'installed now: {source}')
+
+    # next time the installed package is found without network or apt
+    steps.clear()
+    apt.commands.clear()
+    assert fashion_mnist.resolve_source(None, out, True,
+                                        report=steps.append) == source
+    assert steps == [f'the Debian package dataset-fashion-mnist, installed: '
+                     f'{source}'] and not apt.commands
+
+
+def test_source_chain_prefers_a_download(offline, idx_dir, tmp_path,
+                                         monkeypatch):
+    apt, steps = offline
+    mirror = tmp_path / 'mirror'
+    mirror.mkdir()
+    write_split(mirror, 'train', *fake_split(30, 0))
+    write_split(mirror, 'test', *fake_split(12, 1))
+    monkeypatch.setattr(fashion_mnist, 'MD5', {
+        name: hashlib.md5((mirror / name).read_bytes()).hexdigest()
+        for name in fashion_mnist.MD5})
+    monkeypatch.setattr(fashion_mnist, 'URLS', (mirror.as_uri() + '/', ))
+    out = tmp_path / 'out'
+    assert fashion_mnist.resolve_source(None, str(out), True,
+                                        report=steps.append) == \
+        str(out / 'raw')
+    assert steps[-1] == f'downloaded: {out / "raw"}' and not apt.commands
+    steps.clear()
+    # the files downloaded before are used again, before anything else
+    assert fashion_mnist.resolve_source(None, str(out), True,
+                                        report=steps.append) == \
+        str(out / 'raw')
+    assert steps == [f'downloaded before: {out / "raw"}']
+
+
+def test_apt_install_updates_lists_first_on_a_fresh_machine(offline,
+                                                            tmp_path):
+    apt, steps = offline
+    apt.known = False
+    source = fashion_mnist.resolve_source(None, str(tmp_path / 'out'), True,
+                                          report=steps.append)
+    assert source == fashion_mnist.DEBIAN_DIR
+    assert [command[1] for command in apt.commands] == \
+        ['install', 'update', 'install']
+    assert any('apt-get update' in step for step in steps)
+
+
+def test_source_chain_says_what_to_run_when_nothing_works(
+        offline, tmp_path, monkeypatch):
+    apt, steps = offline
+    out = str(tmp_path / 'out')
+    monkeypatch.setattr(fashion_mnist.os, 'geteuid', lambda: 1000)
+    with pytest.raises(fashion_mnist.DataUnavailable) as error:
+        fashion_mnist.resolve_source(None, out, True, report=steps.append)
+    message = str(error.value)
+    assert 'could not download train-images-idx3-ubyte.gz' in message
+    assert 'run: sudo apt-get install dataset-fashion-mnist' in message
+    assert not apt.commands
+
+    monkeypatch.setattr(fashion_mnist.shutil, 'which', lambda name: None)
+    with pytest.raises(fashion_mnist.DataUnavailable,
+                       match='no apt-get on this machine'):
+        fashion_mnist.resolve_source(None, out, True, report=steps.append)
+
+    # apt-get that fails even after an update: its output is shown
+    monkeypatch.setattr(fashion_mnist.shutil, 'which',
+                        lambda name: f'/usr/bin/{name}')
+    monkeypatch.setattr(fashion_mnist.os, 'geteuid', lambda: 0)
+    monkeypatch.setattr(apt, 'run', lambda command, **kwargs:
+                        subprocess.CompletedProcess(command, 100, 'E: no'))
+    monkeypatch.setattr(fashion_mnist.subprocess, 'run', apt.run)
+    with pytest.raises(fashion_mnist.DataUnavailable,
+                       match=r'failed \(exit code 100\):\nE: no'):
+        fashion_mnist.resolve_source(None, out, True, report=steps.append)
+
+    # downloads off and no apt: the message names the package
+    with pytest.raises(FileNotFoundError, match='dataset-fashion-mnist'):
+        fashion_mnist.resolve_source(None, out, False)
+
+
 def test_download_checks_md5_and_reports_offline(idx_dir, tmp_path,
                                                  monkeypatch):
     # a "mirror" of the four .gz files, served through file:// URLs
@@ -191,8 +343,9 @@ def test_download_checks_md5_and_reports_offline(idx_dir, tmp_path,
 
     monkeypatch.setattr(fashion_mnist, 'MD5',
                         dict(md5, **{'t10k-labels-idx1-ubyte.gz': '0' * 32}))
-    with pytest.raises(RuntimeError, match='MD5 .*, expected 0{32}'):
+    with pytest.raises(fashion_mnist.DataUnavailable,
+                       match='MD5 .*, expected 0{32}'):
         fashion_mnist.download(str(tmp_path / 'again'),
                                urls=(mirror.as_uri() + '/', ))
-    with pytest.raises(RuntimeError, match=r'offline\?'):
+    with pytest.raises(fashion_mnist.DataUnavailable, match=r'offline\?'):
         fashion_mnist.download(str(tmp_path / 'third'), urls=(dead, ))

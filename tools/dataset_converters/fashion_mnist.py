@@ -7,10 +7,12 @@ that ``CustomDataset`` reads.
 The source is a folder holding the four official files, gzipped or not
 (``train-images-idx3-ubyte[.gz]``, ``train-labels-idx1-ubyte[.gz]``,
 ``t10k-images-idx3-ubyte[.gz]``, ``t10k-labels-idx1-ubyte[.gz]``). Without
-``--source``: the Debian package's folder (``apt-get install
-dataset-fashion-mnist``) when it is installed; otherwise, with
-``--download``, the files are fetched from the official URLs into
-``OUT/raw`` (their MD5 checked).
+``--source``: the files already on the machine (``OUT/raw`` from an earlier
+download, or the Debian package's folder when ``dataset-fashion-mnist`` is
+installed); otherwise, with ``--download``, the files are fetched from the
+official URLs into ``OUT/raw`` (their MD5 checked), and where that fails the
+Debian package is installed with apt-get (as root; else the error says what
+to run). Each step is reported (:func:`resolve_source`).
 
 The output::
 
@@ -25,10 +27,12 @@ import gzip
 import hashlib
 import os
 import os.path as osp
+import shutil
+import subprocess
 import sys
 import urllib.error
 import urllib.request
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -44,12 +48,14 @@ SPLITS = {
 SPLIT_SIZES = {'train': 60000, 'test': 10000}
 IMAGE_SHAPE = (28, 28)
 PROGRESS_STEP = 1000
+DEBIAN_PACKAGE = 'dataset-fashion-mnist'
 DEBIAN_DIR = '/usr/share/datasets/fashion-mnist'
 # Official locations (the project's README): the AWS bucket first, the
 # GitHub repository as a mirror. MD5 of the .gz files as published there.
 URLS = ('http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
         'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/'
         'master/data/fashion/')
+DOWNLOAD_TIMEOUT = 30  # seconds per request
 MD5 = {
     'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
     'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
@@ -69,6 +75,11 @@ LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 
 class IDXError(ValueError):
     """A file that is not the IDX data it should be; the message names it."""
+
+
+class DataUnavailable(RuntimeError):
+    """No source of the IDX files worked; the message says what was tried
+    and what to do."""
 
 
 def read_bytes(path: str) -> bytes:
@@ -156,9 +167,12 @@ def load_split(folder: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def download(folder: str, urls: Sequence[str] = URLS) -> None:
+def download(folder: str, urls: Sequence[str] = URLS,
+             report: Callable[[str], None] = print) -> None:
     """Fetch the four .gz files into ``folder`` from the first of ``urls``
-    that works, checking their MD5; files already there are kept."""
+    that works, checking their MD5; files already there are kept. Raises
+    :class:`DataUnavailable` (with each URL's error) at the first file that
+    no URL delivers."""
     os.makedirs(folder, exist_ok=True)
     for name, md5 in MD5.items():
         path = osp.join(folder, name)
@@ -167,9 +181,10 @@ def download(folder: str, urls: Sequence[str] = URLS) -> None:
         errors = []
         for base in urls:
             url = base + name
-            print(f'downloading {url}', flush=True)
+            report(f'downloading {url}')
             try:
-                with urllib.request.urlopen(url, timeout=60) as response:
+                with urllib.request.urlopen(
+                        url, timeout=DOWNLOAD_TIMEOUT) as response:
                     data = response.read()
             except (urllib.error.URLError, OSError) as error:
                 errors.append(f'{url}: {error}')
@@ -183,44 +198,120 @@ def download(folder: str, urls: Sequence[str] = URLS) -> None:
             os.replace(path + '.part', path)
             break
         else:
-            raise RuntimeError(
-                f'could not download {name} (offline?):\n  ' +
-                '\n  '.join(errors) +
-                '\nInstall the Debian package (apt-get install '
-                'dataset-fashion-mnist), or download the four files '
-                f'yourself from {URLS[0]} and pass their folder.')
+            raise DataUnavailable(f'could not download {name} (offline?):'
+                                  '\n  ' + '\n  '.join(errors))
+
+
+def has_idx_files(folder: str) -> bool:
+    """Whether ``folder`` holds the four IDX files (.gz or not)."""
+    try:
+        for names in SPLITS.values():
+            for name in names:
+                find_idx_file(folder, name)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def default_source() -> Optional[str]:
     """The Debian package's folder when it holds the files, else None."""
-    try:
-        for split in SPLITS:
-            for name in SPLITS[split]:
-                find_idx_file(DEBIAN_DIR, name)
-    except FileNotFoundError:
-        return None
-    return DEBIAN_DIR
+    return DEBIAN_DIR if has_idx_files(DEBIAN_DIR) else None
+
+
+def apt_install(report: Callable[[str], None] = print) -> None:
+    """Install the Debian package :data:`DEBIAN_PACKAGE` with apt-get,
+    refreshing the package lists first if apt does not know it (a fresh
+    machine's lists may be empty). Raises :class:`DataUnavailable` saying
+    what to run where apt-get is missing, the user is not root, or apt-get
+    fails."""
+    command = ['apt-get', 'install', '-y', '--no-install-recommends',
+               DEBIAN_PACKAGE]
+    if shutil.which('apt-get') is None:
+        raise DataUnavailable('no apt-get on this machine (not Debian or '
+                              f'Ubuntu): no package {DEBIAN_PACKAGE}')
+    if os.geteuid() != 0:
+        raise DataUnavailable(f'not root, so {DEBIAN_PACKAGE} was not '
+                              'installed; run: sudo apt-get install '
+                              f'{DEBIAN_PACKAGE}')
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    report('installing the Debian package: ' + ' '.join(command))
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        report('apt-get install failed: refreshing the package lists '
+               '(apt-get update), then again')
+        subprocess.run(['apt-get', 'update'], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        raise DataUnavailable(
+            f'apt-get install {DEBIAN_PACKAGE} failed (exit code '
+            f'{done.returncode}):\n' + done.stdout[-2000:])
+    if not has_idx_files(DEBIAN_DIR):
+        raise DataUnavailable(f'{DEBIAN_PACKAGE} is installed but '
+                              f'{DEBIAN_DIR} lacks the IDX files')
 
 
 def resolve_source(source: Optional[str], out_dir: str,
-                   allow_download: bool) -> str:
-    """The folder to read the IDX files from: ``source`` if given, else the
-    Debian package's folder, else ``OUT/raw`` after downloading (when
-    allowed)."""
+                   allow_download: bool, allow_install: Optional[bool] = None,
+                   report: Callable[[str], None] = print) -> str:
+    """The folder to read the IDX files from, each step said to ``report``:
+
+    1. ``source``, the folder the user gave;
+    2. the files already on this machine: ``OUT/raw`` from an earlier
+       download, or the Debian package's folder when it is installed;
+    3. a download from the official URLs into ``OUT/raw`` (if
+       ``allow_download``);
+    4. installing the Debian package with apt-get (if ``allow_install``,
+       which defaults to ``allow_download``).
+
+    Raises :class:`FileNotFoundError` for a ``source`` that is not there,
+    :class:`DataUnavailable` (saying what was tried and what to do) when
+    every step failed.
+    """
     if source is not None:
         if not osp.isdir(source):
             raise FileNotFoundError(f'IDX folder {source!r} does not exist')
+        report(f'the folder given: {source}')
         return source
-    found = default_source()
-    if found is not None:
-        return found
     raw = osp.join(out_dir, 'raw')
-    if not allow_download:
+    if has_idx_files(raw):
+        report(f'downloaded before: {raw}')
+        return raw
+    if default_source() is not None:
+        report(f'the Debian package {DEBIAN_PACKAGE}, installed: '
+               f'{DEBIAN_DIR}')
+        return DEBIAN_DIR
+    if allow_install is None:
+        allow_install = allow_download
+    if not (allow_download or allow_install):
         raise FileNotFoundError(
             'no Fashion-MNIST IDX files: pass their folder, install the '
-            'Debian package dataset-fashion-mnist, or allow downloading')
-    download(raw)
-    return raw
+            f'Debian package {DEBIAN_PACKAGE}, or allow downloading')
+    failures = ['no folder given']
+    if allow_download:
+        report(f'no folder given and {DEBIAN_PACKAGE} not installed: '
+               'downloading from the official URLs')
+        try:
+            download(raw, URLS, report)
+            report(f'downloaded: {raw}')
+            return raw
+        except DataUnavailable as error:
+            report('download failed: ' + str(error).splitlines()[-1].strip())
+            failures.append(str(error))
+    if allow_install:
+        try:
+            apt_install(report)
+            report(f'the Debian package {DEBIAN_PACKAGE}, installed now: '
+                   f'{DEBIAN_DIR}')
+            return DEBIAN_DIR
+        except DataUnavailable as error:
+            failures.append(str(error))
+    raise DataUnavailable(
+        'no Fashion-MNIST data:\n- ' + '\n- '.join(failures) +
+        f'\nInstall the Debian package ({DEBIAN_PACKAGE}), or download '
+        f'the four files yourself from {URLS[0]} and pass their folder.')
 
 
 def is_converted(out_dir: str, sizes: Dict[str, int]) -> bool:
@@ -281,6 +372,11 @@ def convert(source: str, out_dir: str, force: bool = False) -> Dict[str, int]:
     return sizes
 
 
+def print_step(message: str) -> None:
+    """Print one step of finding the data."""
+    print(f'Fashion-MNIST: {message}', flush=True)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert Fashion-MNIST IDX files to an image folder')
@@ -292,8 +388,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='output folder (default: %(default)s)')
     parser.add_argument(
         '--download', action='store_true',
-        help='without --source and the Debian package, download the files '
-        'from the official URLs into OUT/raw')
+        help='without --source or files on the machine, download them from '
+        'the official URLs into OUT/raw, else install the Debian package '
+        f'{DEBIAN_PACKAGE} with apt-get')
     parser.add_argument('--force', action='store_true',
                         help='write the images even if OUT holds them')
     return parser.parse_args(argv)
@@ -301,7 +398,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    source = resolve_source(args.source, args.out, args.download)
+    try:
+        source = resolve_source(args.source, args.out, args.download,
+                                report=print_step)
+    except DataUnavailable as error:
+        sys.exit(f'{__file__}: {error}')
     print(f'reading Fashion-MNIST from {source}', flush=True)
     sizes = convert(source, args.out, args.force)
     print(f'done: {sizes} images in {args.out}', flush=True)

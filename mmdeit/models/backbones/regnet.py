@@ -162,18 +162,22 @@ class RegNet(BaseModule):
             'regnety-200mf') or a dict (see :func:`parse_arch`).
         in_channels: image channels.
         stem_channels: width of the stem.
+        stem_stride: stride of the stem; 1 keeps small images (28 px) at a
+            resolution where the last stage still sees a 2x2 map.
         out_indices: stages (0-3) whose output is returned.
         bn_eps: epsilon of every BatchNorm.
         init_cfg: mmengine initialisation config.
 
     ``forward``: images (N, 3, H, W) -> tuple of feature maps, one per out
-    index, stage i of shape (N, widths[i], H / 2^(i+2), W / 2^(i+2)).
+    index, stage i of shape (N, widths[i], H / (s 2^(i+1)), W / (s 2^(i+1)))
+    with s the stem stride (sizes rounded up).
     """
 
     def __init__(self,
                  arch: Union[str, dict] = 'regnety-16gf',
                  in_channels: int = 3,
                  stem_channels: int = 32,
+                 stem_stride: int = 2,
                  out_indices: Union[int, Sequence[int]] = (3, ),
                  bn_eps: float = 1e-5,
                  init_cfg=None):
@@ -191,7 +195,7 @@ class RegNet(BaseModule):
             raise ValueError(f'out_indices {out_indices} must be in 0..3')
         self.out_indices = out_indices
 
-        self.stem = ConvBN(in_channels, stem_channels, 3, stride=2,
+        self.stem = ConvBN(in_channels, stem_channels, 3, stride=stem_stride,
                            bn_eps=bn_eps)
         stages = []
         previous = stem_channels

@@ -47,6 +47,9 @@ def test_forward_shapes_and_out_indices():
     assert [tuple(o.shape) for o in outs] == [
         (2, 24, 16, 16), (2, 56, 8, 8), (2, 152, 4, 4), (2, 368, 2, 2)]
     assert model.out_channels == [24, 56, 152, 368]
+    # a stride-1 stem doubles every map: 28 px ends on 2x2, not 1x1
+    fine = RegNet('regnety-200mf', stem_stride=1).eval()
+    assert fine(torch.randn(2, 3, 28, 28))[0].shape == (2, 368, 2, 2)
     # A RegNetX (no SE) from a dict.
     plain = RegNet(dict(w0=24, wa=36.44, wm=2.49, depth=13, group_width=8))
     assert not any('.se.' in name for name, _ in plain.named_parameters())
