@@ -239,17 +239,16 @@ def hf_preprocessor_config(model: nn.Module) -> Dict[str, Any]:
     )
 
 
-def default_classes(num_classes: int, meta: Optional[Dict[str, Any]] = None
-                    ) -> Optional[List[str]]:
+def default_classes(num_classes: int, meta: Optional[Dict[str, Any]],
+                    imagenet_classes: Sequence[str]) -> Optional[List[str]]:
     """Class names for an export: the checkpoint's ``dataset_meta`` when it
-    has one class per output, else ImageNet-1k's for 1000 classes, else
-    None."""
+    has one class per output, else ``imagenet_classes`` (ImageNet-1k's, which
+    the caller supplies) for 1000 classes, else None."""
     classes = ((meta or {}).get('dataset_meta') or {}).get('classes')
     if classes is not None and len(classes) == num_classes:
         return list(classes)
     if num_classes == 1000:
-        from mmdeit.datasets.categories import IMAGENET_CATEGORIES
-        return list(IMAGENET_CATEGORIES)
+        return list(imagenet_classes)
     return None
 
 

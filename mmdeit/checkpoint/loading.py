@@ -5,7 +5,7 @@ from typing import List, NamedTuple, Optional, Tuple
 from mmengine.logging import print_log
 from torch import nn
 
-from mmdeit.models.utils import resize_pos_embed
+from .pos_embed import resize_pos_embed
 from .formats import StateDict, convert_to_mmdeit
 from .io import CheckpointError, read_checkpoint, unwrap_state_dict
 

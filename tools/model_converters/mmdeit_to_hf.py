@@ -19,6 +19,7 @@ import argparse
 from mmdeit.apis import get_model
 from mmdeit.checkpoint import read_checkpoint
 from mmdeit.checkpoint.export import default_classes, save_hf
+from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 
 
 def main(argv=None) -> str:
@@ -29,7 +30,8 @@ def main(argv=None) -> str:
     args = parser.parse_args(argv)
     model = get_model(args.config, pretrained=args.checkpoint)
     meta = read_checkpoint(args.checkpoint).get('meta')
-    classes = default_classes(model.head.num_classes, meta)
+    classes = default_classes(model.head.num_classes, meta,
+                              IMAGENET_CATEGORIES)
     save_hf(model, args.out_dir, classes=classes)
     print(f'{args.checkpoint} -> {args.out_dir}')
     return args.out_dir

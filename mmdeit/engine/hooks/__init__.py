@@ -1,9 +1,9 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .bad_image_hook import BadImageHook, TooManyBadImagesError
-from .convert_hook import ConvertCheckpointHook
 from .distillation_record_hook import DistillationRecordHook
+from .export_checkpoint_hook import ExportCheckpointHook
 
 __all__ = [
-    'ConvertCheckpointHook', 'DistillationRecordHook', 'AtomicCheckpointHook',
+    'ExportCheckpointHook', 'DistillationRecordHook', 'AtomicCheckpointHook',
     'BadImageHook', 'TooManyBadImagesError'
 ]

@@ -6,11 +6,15 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmdeit.checkpoint import read_checkpoint
+from mmdeit.checkpoint.export import default_classes, save_hf, save_timm
+from mmdeit.checkpoint.publish import publish_checkpoint
+from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 from mmdeit.registry import HOOKS
 
 
 @HOOKS.register_module()
-class ConvertCheckpointHook(Hook):
+class ExportCheckpointHook(Hook):
     """Turn the last checkpoint of training (and, with ``every_checkpoint``,
     each one ``CheckpointHook`` saves) into release files under
     ``{work_dir}/{out_dir}``:
@@ -27,10 +31,10 @@ class ConvertCheckpointHook(Hook):
         out_dir: folder under the work dir.
         hf: also export for Hugging Face transformers.
         timm: also export in the official/timm layout.
-        every_checkpoint: convert every saved checkpoint, not only the last.
+        every_checkpoint: export every saved checkpoint, not only the last.
 
     Runs after ``CheckpointHook`` (lowest priority) and on the main process
-    only. Config: ``custom_hooks = [dict(type='ConvertCheckpointHook',
+    only. Config: ``custom_hooks = [dict(type='ExportCheckpointHook',
     hf=True, timm=True)]``.
     """
     priority = 'LOWEST'
@@ -41,45 +45,40 @@ class ConvertCheckpointHook(Hook):
         self.hf = hf
         self.timm = timm
         self.every_checkpoint = every_checkpoint
-        self.converted: Optional[str] = None
+        self.exported: Optional[str] = None
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         if self.every_checkpoint:
-            self._convert_new(runner)
+            self._export_new(runner)
 
     def after_train_epoch(self, runner) -> None:
         if self.every_checkpoint:
-            self._convert_new(runner)
+            self._export_new(runner)
 
     def after_train(self, runner) -> None:
         if self._latest(runner) is None:
             runner.logger.warning(
-                'ConvertCheckpointHook: no checkpoint was saved; is '
+                'ExportCheckpointHook: no checkpoint was saved; is '
                 'CheckpointHook on?')
             return
-        self._convert_new(runner)
+        self._export_new(runner)
 
     @staticmethod
     def _latest(runner) -> Optional[str]:
         # CheckpointHook records each checkpoint it saves in the message hub.
         return runner.message_hub.get_info('last_ckpt')
 
-    def _convert_new(self, runner) -> None:
+    def _export_new(self, runner) -> None:
         latest = self._latest(runner)
-        if latest is None or latest == self.converted \
+        if latest is None or latest == self.exported \
                 or not is_main_process():
             return
-        self.converted = latest
-        self.convert(runner, latest)
+        self.exported = latest
+        self.export(runner, latest)
 
-    def convert(self, runner, checkpoint_path: str) -> None:
+    def export(self, runner, checkpoint_path: str) -> None:
         """Write the release files of one checkpoint."""
-        from mmdeit.checkpoint import read_checkpoint
-        from mmdeit.checkpoint.export import (default_classes, save_hf,
-                                              save_timm)
-        from mmdeit.checkpoint.publish import publish_checkpoint
-
         name = osp.splitext(osp.basename(checkpoint_path))[0]
         out_dir = osp.join(runner.work_dir, self.out_dir)
         published = publish_checkpoint(checkpoint_path,
@@ -94,7 +93,8 @@ class ConvertCheckpointHook(Hook):
             model = runner.model.module if is_model_wrapper(runner.model) \
                 else runner.model
             classes = default_classes(model.head.num_classes,
-                                      checkpoint.get('meta'))
+                                      checkpoint.get('meta'),
+                                      IMAGENET_CATEGORIES)
             save_hf(model, osp.join(out_dir, f'{name}_hf'), state, classes)
-        runner.logger.info(f'ConvertCheckpointHook: {checkpoint_path} -> '
+        runner.logger.info(f'ExportCheckpointHook: {checkpoint_path} -> '
                            f'{out_dir}')

@@ -1,4 +1,4 @@
-"""ConvertCheckpointHook in a real (tiny) mmengine training run with EMA."""
+"""ExportCheckpointHook in a real (tiny) mmengine training run with EMA."""
 import logging
 import re
 
@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 from mmdeit.checkpoint import load_pretrained
-from mmdeit.engine.hooks import ConvertCheckpointHook
+from mmdeit.engine.hooks import ExportCheckpointHook
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from mmdeit.utils import register_all_modules
@@ -54,7 +54,7 @@ def train(work_dir, **hook_args):
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-2)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         custom_hooks=[dict(type='EMAHook', momentum=0.5),
-                      dict(type='ConvertCheckpointHook', **hook_args)],
+                      dict(type='ExportCheckpointHook', **hook_args)],
         default_scope='mmdeit',
         log_level='WARNING')
     runner.train()
@@ -115,8 +115,8 @@ class FakeRunner:
 
     def __init__(self):
         from mmengine.logging import MessageHub, MMLogger
-        self.message_hub = MessageHub.get_instance('convert_hook_test')
-        self.logger = MMLogger.get_instance('convert_hook_test')
+        self.message_hub = MessageHub.get_instance('export_checkpoint_hook_test')
+        self.logger = MMLogger.get_instance('export_checkpoint_hook_test')
 
 
 def test_no_checkpoint_is_a_warning():
@@ -125,5 +125,5 @@ def test_no_checkpoint_is_a_warning():
     handler = logging.Handler()
     handler.emit = records.append
     runner.logger.addHandler(handler)
-    ConvertCheckpointHook().after_train(runner)
+    ExportCheckpointHook().after_train(runner)
     assert any('no checkpoint was saved' in r.getMessage() for r in records)
