@@ -7,7 +7,8 @@ import os
 import os.path as osp
 import pickle
 import re
-from typing import Any, Callable, Dict, List, Optional
+import tempfile
+from typing import Any, Callable, Dict, Iterator, List, Optional
 from urllib.parse import urlparse
 
 import torch
@@ -55,11 +56,26 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def temporary_file(path: str) -> Iterator[str]:
+    """A temporary file beside ``path`` (same folder, so renaming it onto
+    ``path`` is atomic), removed on exit unless renamed away."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    os.close(handle)
+    try:
+        yield tmp
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
 def fetch(url: str, path: str, progress: bool = True) -> str:
     """Download ``url`` to ``path``, checked against the hash prefix of its
     name; ``path`` appears only once the file is complete and checked (a
     failed or mismatching download leaves nothing behind)."""
-    from .saving import temporary_file
     with temporary_file(path) as tmp:
         torch.hub.download_url_to_file(url, tmp, progress=progress)
         expected = expected_hash(url)
@@ -250,14 +266,13 @@ def write_durably(path: str, write: Callable[[str], None]) -> str:
     the new one, across a kill or a power cut.
 
     ``write(tmp)`` fills a temporary file in the same folder (see
-    :func:`mmdeit.checkpoint.saving.temporary_file`); it is flushed to disk
+    :func:`temporary_file`); it is flushed to disk
     (fsync), given the permissions a new file gets (umask), renamed onto
     ``path`` (``os.replace``, atomic on POSIX and Windows), and the folder is
     flushed so that the rename itself survives a power cut. A failure before
     the rename leaves ``path`` untouched and no temporary file. Returns
     ``path``.
     """
-    from .saving import temporary_file
     with temporary_file(path) as tmp:
         write(tmp)
         _fsync(tmp)
