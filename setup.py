@@ -55,7 +55,7 @@ setup(
     cmdclass={'build_py': BuildWithConfigs},
     install_requires=[
         'torch>=2.1',
-        'mmengine>=0.10.7,<0.11',  # tested: 0.10.7; see tests/test_engine/test_mmengine_private_api.py
+        'mmengine>=0.10.7,<0.11',  # the tested range
         mmcv_requirement(),
         'numpy',
         'matplotlib',  # analysis figures (mmengine needs it too)

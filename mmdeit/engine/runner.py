@@ -62,6 +62,9 @@ class ReliableRunner(Runner):
                 and loop.get('by_epoch', False):
             loop = {k: v for k, v in loop.items() if k != 'by_epoch'}
             loop['type'] = ResumableEpochBasedTrainLoop
+            self.logger.info(
+                'train loop: EpochBasedTrainLoop -> '
+                'ResumableEpochBasedTrainLoop (resumes mid-epoch bit-exactly)')
         return super().build_train_loop(loop)
 
     def build_optim_wrapper(self, optim_wrapper):
@@ -70,9 +73,14 @@ class ReliableRunner(Runner):
             wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
             if isinstance(wrapper_type, str):
                 wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
-            if wrapper_type is not None:
+            if wrapper_type is not None and \
+                    guarded(wrapper_type) is not wrapper_type:
                 optim_wrapper = copy.copy(optim_wrapper)
                 optim_wrapper['type'] = guarded(wrapper_type)
+                self.logger.info(
+                    f'optim wrapper: {wrapper_type.__name__} -> '
+                    f'{wrapper_type.__name__} with NonFiniteLossGuard '
+                    '(checks each loss before backward)')
         elif isinstance(optim_wrapper, dict):
             self.logger.warning(
                 'optim_wrapper has a constructor of its own (not derived '
