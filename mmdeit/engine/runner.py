@@ -12,9 +12,10 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
-                                  is_url, read_checkpoint, write_durably)
-from mmdeit.checkpoint.loading import LoadReport, load_pretrained
+from mmdeit.checkpoint import (CheckpointError, LoadReport, load_pretrained,
+                               read_checkpoint)
+from mmdeit.checkpoint.io import (allow_runner_checkpoints, is_url,
+                                  write_durably)
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
