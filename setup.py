@@ -55,7 +55,7 @@ setup(
     cmdclass={'build_py': BuildWithConfigs},
     install_requires=[
         'torch>=2.1',
-        'mmengine>=0.10.0',
+        'mmengine>=0.10.7,<0.11',  # the tested range
         mmcv_requirement(),
         'numpy',
         'matplotlib',  # analysis figures (mmengine needs it too)

@@ -12,9 +12,10 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmdeit.checkpoint.io import (CheckpointError, allow_runner_checkpoints,
-                                  is_url, read_checkpoint, write_durably)
-from mmdeit.checkpoint.loading import LoadReport, load_pretrained
+from mmdeit.checkpoint import (CheckpointError, LoadReport, load_pretrained,
+                               read_checkpoint)
+from mmdeit.checkpoint.io import (allow_runner_checkpoints, is_url,
+                                  write_durably)
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
@@ -62,6 +63,9 @@ class ReliableRunner(Runner):
                 and loop.get('by_epoch', False):
             loop = {k: v for k, v in loop.items() if k != 'by_epoch'}
             loop['type'] = ResumableEpochBasedTrainLoop
+            self.logger.info(
+                'train loop: EpochBasedTrainLoop -> '
+                'ResumableEpochBasedTrainLoop (resumes mid-epoch bit-exactly)')
         return super().build_train_loop(loop)
 
     def build_optim_wrapper(self, optim_wrapper):
@@ -70,9 +74,14 @@ class ReliableRunner(Runner):
             wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
             if isinstance(wrapper_type, str):
                 wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
-            if wrapper_type is not None:
+            if wrapper_type is not None and \
+                    guarded(wrapper_type) is not wrapper_type:
                 optim_wrapper = copy.copy(optim_wrapper)
                 optim_wrapper['type'] = guarded(wrapper_type)
+                self.logger.info(
+                    f'optim wrapper: {wrapper_type.__name__} -> '
+                    f'{wrapper_type.__name__} with NonFiniteLossGuard '
+                    '(checks each loss before backward)')
         elif isinstance(optim_wrapper, dict):
             self.logger.warning(
                 'optim_wrapper has a constructor of its own (not derived '

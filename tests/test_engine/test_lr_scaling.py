@@ -99,6 +99,11 @@ def test_user_config_at_batch_32_trains_at_the_scaled_lr(tmp_path):
     assert ('lr scaled with the batch: base lr 0.0005 for a total batch of '
             '512, total batch 32 (1 process x 32 images) -> lr 3.125e-05'
             ) in log
+    # the runner says what it swapped in mmengine's place
+    assert ('train loop: EpochBasedTrainLoop -> ResumableEpochBasedTrainLoop'
+            ' (resumes mid-epoch bit-exactly)') in log
+    assert ('optim wrapper: OptimWrapper -> OptimWrapper with '
+            'NonFiniteLossGuard') in log
 
 
 def test_enable_false_in_a_config_is_respected(tmp_path):
