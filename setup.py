@@ -51,7 +51,6 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     include_package_data=True,
-    package_data={'mmdeit': ['apis/*.txt']},
     cmdclass={'build_py': BuildWithConfigs},
     install_requires=[
         'torch>=2.1',
@@ -70,7 +69,7 @@ setup(
         # the .mat annotations of Flowers-102 and Stanford Cars
         'datasets': ['scipy'],
         'tests': ['pytest', 'timm', 'transformers', 'onnx', 'onnxruntime',
-                  'scipy'],
+                  'scipy', 'import-linter'],
     },
     zip_safe=False,
 )

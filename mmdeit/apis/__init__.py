@@ -1,7 +1,8 @@
+from mmdeit.models.zoo import (build_model_from_config, config_root,
+                               get_model, list_models, load_config,
+                               model_info)
 from .inference import (ImageClassificationInferencer, class_names,
                         inference_model)
-from .model_zoo import (build_model_from_config, config_root, get_model,
-                        list_models, load_config, model_info)
 from .onnx_model import OnnxClassifier, export_onnx
 
 __all__ = [

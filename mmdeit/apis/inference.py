@@ -8,7 +8,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from .model_zoo import get_model
+from mmdeit.models.zoo import get_model
 from .onnx_model import OnnxClassifier, is_onnx_file
 
 ImageLike = Union[str, np.ndarray]

@@ -3,15 +3,22 @@ import datetime
 import warnings
 
 from mmengine import DefaultScope
+from mmengine.registry import Registry
+
+from mmdeit import registry
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every mmdeit module that registers something and, optionally,
-    make ``mmdeit`` the default registry scope."""
-    import mmdeit.datasets  # noqa: F401
-    import mmdeit.engine  # noqa: F401
-    import mmdeit.evaluation  # noqa: F401
-    import mmdeit.models  # noqa: F401
+    make ``mmdeit`` the default registry scope.
+
+    Each registry imports the packages its ``locations`` name, so this
+    module stays a leaf: it imports ``mmdeit.registry`` only, never the
+    packages above it.
+    """
+    for value in vars(registry).values():
+        if isinstance(value, Registry) and value.scope == 'mmdeit':
+            value.import_from_location()
 
     if not init_default_scope:
         return

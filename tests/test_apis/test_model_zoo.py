@@ -6,7 +6,7 @@ from mmengine.logging import MMLogger
 
 import mmdeit
 from mmdeit.apis import load_config, model_info
-from mmdeit.apis.model_zoo import merge_overrides
+from mmdeit.models.zoo import merge_overrides
 from mmdeit.checkpoint import CheckpointError
 
 TINY_OVERRIDES = dict(

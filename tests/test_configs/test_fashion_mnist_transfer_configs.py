@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from mmengine import Config
 
-from mmdeit.apis.model_zoo import build_model_from_config
+from mmdeit.models.zoo import build_model_from_config
 
 ROOT = Path(__file__).parents[2]
 CONFIGS = ROOT / 'configs' / 'finetune' / 'fashion_mnist'

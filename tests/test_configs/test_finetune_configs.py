@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine import Config
 
-from mmdeit.apis.model_zoo import build_model_from_config
+from mmdeit.models.zoo import build_model_from_config
 
 CONFIGS = Path(__file__).parents[2] / 'configs' / 'finetune'
 OFFICIAL = 'https://dl.fbaipublicfiles.com/deit/'

@@ -11,7 +11,7 @@ from mmengine.optim import build_optim_wrapper
 
 import mmdeit
 from mmdeit.apis import build_model_from_config, load_config
-from mmdeit.apis.model_zoo import merge_overrides
+from mmdeit.models.zoo import merge_overrides
 from mmdeit.models import DistilledImageClassifier
 from mmdeit.models.utils import ClsDataPreprocessor
 from mmdeit.structures import DataSample

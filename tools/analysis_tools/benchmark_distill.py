@@ -40,7 +40,7 @@ from mmengine.optim import build_optim_wrapper
 
 import mmdeit
 from mmdeit.apis import load_config
-from mmdeit.apis.model_zoo import quiet_init_log
+from mmdeit.models.zoo import quiet_init_log
 from mmdeit.models import DistilledImageClassifier, Teacher
 from mmdeit.structures import DataSample
 

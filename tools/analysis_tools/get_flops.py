@@ -40,7 +40,7 @@ class Complexity(NamedTuple):
 def build_student(model):
     """The model of ``model`` (config path, zoo name or Config) on the meta
     device, without its teacher."""
-    from mmdeit.apis.model_zoo import build_model_from_config, load_config
+    from mmdeit.models.zoo import build_model_from_config, load_config
     cfg = load_config(model)
     for key in ('teacher', 'distillation', 'init_cfg'):
         cfg.model.pop(key, None)

@@ -267,11 +267,6 @@ class VisionTransformer(BaseModule):
         """The learnt tokens put before the patches, in order."""
         return (self.cls_token, )
 
-    def no_weight_decay_keys(self) -> Tuple[str, ...]:
-        """Parameter names DeiT trains without weight decay (besides norms
-        and biases)."""
-        return ('cls_token', 'dist_token', 'pos_embed')
-
     def embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
         """Images (N, 3, H, W) -> tokens (N, T + h * w, C) with position
         embedding added, and the patch grid (h, w)."""

@@ -14,6 +14,7 @@ from torch import nn
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from ..heads import stack_targets
+from ..zoo import get_model, load_config
 from .image import ImageClassifier
 
 # Short names of ``distillation.type`` and the losses they build.
@@ -113,7 +114,6 @@ def build_teacher(teacher: Union[dict, nn.Module],
         raise KeyError('model.teacher takes cfg, checkpoint, autocast_dtype '
                        f'and input_size; missing {sorted(missing)}, unknown '
                        f'{sorted(unknown)}')
-    from mmdeit.apis import get_model, load_config
     cfg = teacher['cfg']
     if isinstance(cfg, dict):
         cfg = Config(dict(model=cfg))

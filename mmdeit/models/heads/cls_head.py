@@ -56,8 +56,12 @@ class LinearClsHead(BaseModule):
         """Backbone outputs -> logits (N, K)."""
         return self.fc(self.pre_logits(feats))
 
+    def trained_logits(self, feats: Tuple) -> torch.Tensor:
+        """The logits (N, K) that ``loss`` compares with the labels."""
+        return self(feats)
+
     def loss(self, feats: Tuple, data_samples: List[DataSample]) -> dict:
-        logits = self(feats)
+        logits = self.trained_logits(feats)
         target = stack_targets(data_samples).to(logits.device)
         return dict(loss=self.loss_module(logits, target))
 

@@ -1,13 +1,12 @@
 """The two-headed DeiT classifier: one head on the class token, one on the
 distillation token."""
-from typing import List, Tuple
+from typing import Tuple
 
 import torch
 from torch import nn
 
 from mmdeit.registry import MODELS
-from mmdeit.structures import DataSample
-from .cls_head import LinearClsHead, stack_targets
+from .cls_head import LinearClsHead
 
 
 @MODELS.register_module()
@@ -42,7 +41,6 @@ class DeiTClsHead(LinearClsHead):
         cls_logits, dist_logits = self.forward_both(feats)
         return (cls_logits + dist_logits) / 2
 
-    def loss(self, feats: Tuple, data_samples: List[DataSample]) -> dict:
-        cls_logits, _ = self.forward_both(feats)
-        target = stack_targets(data_samples).to(cls_logits.device)
-        return dict(loss=self.loss_module(cls_logits, target))
+    def trained_logits(self, feats: Tuple) -> torch.Tensor:
+        """The class head's logits (N, K): the labels train it alone."""
+        return self.forward_both(feats)[0]

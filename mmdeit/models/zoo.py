@@ -1,5 +1,8 @@
 """The model zoo: every config under configs/deit/ (and the other model
-folders) by its file stem, with released weights from the metafiles."""
+folders) by its file stem, with released weights from the metafiles.
+
+It lives in ``models`` (not ``apis``) because the distiller builds its
+teacher from a zoo name or config; ``mmdeit.apis`` re-exports it."""
 import difflib
 import fnmatch
 import logging
@@ -14,8 +17,10 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 from torch import nn
 
-import mmdeit
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.registry import MODELS
 from mmdeit.utils.registry_hints import unknown_type_hints
+from .utils import compile_model
 
 ZOO_FOLDERS = ('deit', 'teachers', 'demo')
 
@@ -23,7 +28,8 @@ ZOO_FOLDERS = ('deit', 'teachers', 'demo')
 def config_root() -> Path:
     """The configs folder: inside the installed package (``.mim``) or, for a
     source checkout, beside it."""
-    package = Path(mmdeit.__file__).resolve().parent
+    # the package folder, found without importing mmdeit's top (apis)
+    package = Path(__file__).resolve().parents[1]
     candidates = (package / '.mim' / 'configs', package.parent / 'configs')
     for candidate in candidates:
         if candidate.is_dir():
@@ -87,9 +93,6 @@ def load_config(model: Union[str, Config]) -> Config:
 def build_model_from_config(cfg: Config) -> nn.Module:
     """Build ``cfg.model`` with mmdeit's registries, folding in a top-level
     ``data_preprocessor`` as mmengine's runner does."""
-    from mmdeit.registry import MODELS
-    from mmdeit.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
     model_cfg = cfg.model.copy()
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
@@ -173,7 +176,6 @@ def get_model(model: Union[str, Config],
         cfg.model.pop('distillation', None)
     net = build_model_from_config(cfg)
     if pretrained:
-        from mmdeit.checkpoint import load_pretrained
         report = load_pretrained(net, pretrained,
                                  new_head=num_classes is not None)
         if report.norm_eps is not None:
@@ -190,5 +192,4 @@ def get_model(model: Union[str, Config],
         with quiet_init_log():
             net.init_weights()
     net.cfg = cfg
-    from mmdeit.models.utils import compile_model
     return compile_model(net.to(device).eval(), compile)
