@@ -18,6 +18,10 @@
    token, distillation token, both averaged; over several seeds, the paired
    t-test against the plain student) and the jobs' CPU time, and writes them
    to WORK_DIR/results.md and WORK_DIR/results.json.
+4. Per seed, draws the pictures with tools/analysis_tools/demo_figures.py
+   into WORK_DIR/seedN/figures: training curves, the hard-distilled
+   student's confusion matrix (from the predictions its test kept) and
+   attention maps, its token similarity, the accuracy table.
 
 The configs are configs/demo/*-5k.py. Runs go ``--jobs`` at a time (the
 teacher beside the plain student, the two distilled students once the
