@@ -39,6 +39,7 @@ import math
 import os
 import os.path as osp
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -596,13 +597,20 @@ def main(argv=None) -> str:
     print(f'\n== figures (curves, confusion matrix, attention of the '
           f'{FIGURES_STUDENT}-distilled student)', flush=True)
     for seed in args.seeds:
-        figures_start = time.time()
+        figures_start, figures_cpu = time.time(), children_cpu()
         written = write_figures(osp.join(work_dir, f'seed{seed}'),
                                 args.quick)
         print(f'seed {seed}: {len(written)} files in '
               f'{osp.dirname(written[0])} '
-              f'({time.time() - figures_start:.0f} s)', flush=True)
+              f'({time.time() - figures_start:.0f} s, CPU '
+              f'{children_cpu() - figures_cpu:.0f} s)', flush=True)
     return table
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the children waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_figures(seed_dir: str, quick: bool) -> List[str]:
