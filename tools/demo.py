@@ -18,6 +18,10 @@
    token, distillation token, both averaged; over several seeds, the paired
    t-test against the plain student) and the jobs' CPU time, and writes them
    to WORK_DIR/results.md and WORK_DIR/results.json.
+4. Per seed, draws the pictures with tools/analysis_tools/demo_figures.py
+   into WORK_DIR/seedN/figures: training curves, the hard-distilled
+   student's confusion matrix (from the predictions its test kept) and
+   attention maps, its token similarity, the accuracy table.
 
 The configs are configs/demo/*-5k.py. Runs go ``--jobs`` at a time (the
 teacher beside the plain student, the two distilled students once the
@@ -35,6 +39,7 @@ import math
 import os
 import os.path as osp
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -83,6 +88,11 @@ COLUMNS = {
 QUICK_TRAIN_IMAGES = 48
 QUICK_TEST_IMAGES = 64
 QUICK_BATCH = 16
+# The distilled student whose attention, tokens and confusion matrix the
+# figures show, and the figures' settings (--quick: lighter).
+FIGURES_STUDENT = 'hard'
+FIGURES_OPTIONS = ['--images', '4', '--similarity-images', '500']
+QUICK_FIGURES_OPTIONS = ['--images', '2', '--similarity-images', '64']
 
 
 class CheckpointIn(NamedTuple):
@@ -205,13 +215,17 @@ def seed_tasks(seed: int, work_dir: str, data_root: str, quick: bool,
             osp.join(run_dir, 'train.log'),
             [f'seed{seed}/teacher/train'] if model.needs_teacher else [],
             1 if quick else Config.fromfile(config).train_cfg.max_epochs))
+        # the figures' confusion matrix reuses the student's predictions
+        # rather than evaluating it again
+        out = ['--out-item', 'pred', '--out',
+               osp.join(run_dir, 'predictions.pth')] \
+            if model.key == FIGURES_STUDENT else \
+            ['--out', osp.join(run_dir, 'test_metrics.json')]
         tasks.append(Task(
             f'seed{seed}/{model.key}/test',
             [sys.executable, osp.join(ROOT, 'tools', 'test.py'), config,
              CheckpointIn(run_dir), '--work-dir',
-             osp.join(run_dir, 'test'), '--out',
-             osp.join(run_dir, 'test_metrics.json'), '--cfg-options',
-             *options],
+             osp.join(run_dir, 'test'), *out, '--cfg-options', *options],
             osp.join(run_dir, 'test.log'), [train]))
     return tasks
 
@@ -445,7 +459,8 @@ def read_metrics(work_dir: str, seeds: Sequence[int]
     for model in MODELS:
         results[model.key] = []
         for seed in seeds:
-            path = osp.join(work_dir, f'seed{seed}', model.key,
+            # tools/test.py writes it into its work dir whatever --out is
+            path = osp.join(work_dir, f'seed{seed}', model.key, 'test',
                             'test_metrics.json')
             with open(path) as f:
                 results[model.key].append(json.load(f)['metrics'])
@@ -579,7 +594,44 @@ def main(argv=None) -> str:
                        data_minutes=data_minutes, metrics=results,
                        times={name: t._asdict()
                               for name, t in times.items()}), f, indent=2)
+    print(f'\n== figures (curves, confusion matrix, attention of the '
+          f'{FIGURES_STUDENT}-distilled student)', flush=True)
+    for seed in args.seeds:
+        figures_start, figures_cpu = time.time(), children_cpu()
+        written = write_figures(osp.join(work_dir, f'seed{seed}'),
+                                args.quick)
+        print(f'seed {seed}: {len(written)} files in '
+              f'{osp.dirname(written[0])} '
+              f'({time.time() - figures_start:.0f} s, CPU '
+              f'{children_cpu() - figures_cpu:.0f} s)', flush=True)
     return table
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the children waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def write_figures(seed_dir: str, quick: bool) -> List[str]:
+    """tools/analysis_tools/demo_figures.py on one seed's runs, in a
+    subprocess so that its threads and memory go with it; the files it
+    wrote (under SEED_DIR/figures)."""
+    out_dir = osp.join(seed_dir, 'figures')
+    command = [sys.executable,
+               osp.join(ROOT, 'tools', 'analysis_tools', 'demo_figures.py'),
+               seed_dir, '--out-dir', out_dir, '--student', FIGURES_STUDENT,
+               *(QUICK_FIGURES_OPTIONS if quick else FIGURES_OPTIONS)]
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [ROOT] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    done = subprocess.run(command, cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        sys.exit(f'tools/demo.py: the figures of {seed_dir} failed (exit '
+                 f'code {done.returncode}):\n{done.stdout[-3000:]}')
+    return [line[len('wrote '):] for line in done.stdout.splitlines()
+            if line.startswith('wrote ')]
 
 
 if __name__ == '__main__':

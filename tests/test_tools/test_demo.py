@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT / 'tools'))
@@ -90,6 +91,19 @@ def test_quick_demo(idx_dir, tmp_path):
     table = (work_dir / 'results.md').read_text()
     assert table in done.stdout
     assert f"| {demo.MODELS[3].label}" in table and '| hard' in table
+
+    # the pictures, from the hard student's kept predictions (no second
+    # evaluation), each a readable image, and the output says where
+    figures = work_dir / 'seed0' / 'figures'
+    assert (work_dir / 'seed0' / 'hard' / 'predictions.pth').is_file()
+    attention = sorted((figures / 'attention').glob('*.png'))
+    assert len(attention) >= 2
+    for png in [figures / 'curves.png', figures / 'confusion_hard.png',
+                figures / 'token_similarity.png', *attention]:
+        with Image.open(png) as image:
+            image.verify()
+            assert image.format == 'PNG' and min(image.size) > 32, png
+    assert str(figures) in done.stdout
 
 
 def test_format_table_means_over_seeds():

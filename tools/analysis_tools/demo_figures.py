@@ -1,6 +1,7 @@
 """The analysis pictures of a folder of runs laid out as tools/demo.py
 writes them (RUNS/<model>/ with a training log, a checkpoint, the config
-mmengine saved and test_metrics.json; models teacher, student, soft, hard).
+mmengine saved and test_metrics.json, there or in RUNS/<model>/test/;
+models teacher, student, soft, hard).
 
     python tools/analysis_tools/demo_figures.py RUNS [--out-dir DIR]
         [--student hard] [--images 4] [--similarity-images 500]
@@ -75,6 +76,16 @@ def training_log(run: str) -> Optional[str]:
     return None
 
 
+def test_metrics_of(run: str) -> Optional[str]:
+    """RUN/test_metrics.json, else the one tools/test.py wrote into its
+    work dir RUN/test (a test run that kept its predictions with --out)."""
+    for path in (osp.join(run, 'test_metrics.json'),
+                 osp.join(run, 'test', 'test_metrics.json')):
+        if osp.isfile(path):
+            return path
+    return None
+
+
 def test_images(config: str, count: int) -> List[str]:
     """The first test images of ``count`` different classes."""
     from mmengine.config import Config
@@ -127,11 +138,10 @@ def main(argv=None) -> List[str]:
             '--out', similarity])
         written.append(similarity)
 
-    results = [osp.join(run, 'test_metrics.json') for run in runs.values()
-               if osp.isfile(osp.join(run, 'test_metrics.json'))]
+    metrics = {name: test_metrics_of(run) for name, run in runs.items()}
+    names = [name for name, path in metrics.items() if path]
+    results = [metrics[name] for name in names]
     if results:
-        names = [name for name, run in runs.items()
-                 if osp.isfile(osp.join(run, 'test_metrics.json'))]
         table = osp.join(out_dir, 'accuracy_table.md')
         accuracy_table.main([*results, '--names', *names, '--out', table])
         written.append(table)
