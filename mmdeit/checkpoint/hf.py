@@ -44,7 +44,7 @@ from typing import Any, Dict, List, Optional
 import torch
 
 from .formats import StateDict, register_format, rename_keys
-from .io import CheckpointError
+from .errors import CheckpointError
 
 CONFIG_FILE = 'config.json'
 WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')

@@ -13,9 +13,8 @@ from urllib.parse import urlparse
 
 import torch
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint could not be read or does not fit the model."""
+from .errors import CheckpointError
+from .hf import hf_folder_of, read_hf_folder
 
 
 def is_url(source: str) -> bool:
@@ -206,7 +205,6 @@ def read_checkpoint(source: str, map_location: str = 'cpu',
             that safe loading does not allow (the message names the path).
     """
     path = resolve(source)
-    from .hf import hf_folder_of, read_hf_folder  # hf builds on this module
     if hf_folder_of(path) is not None:
         return read_hf_folder(path, map_location, trusted)
     if path.endswith('.safetensors'):

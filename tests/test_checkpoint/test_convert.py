@@ -5,7 +5,7 @@ import torch
 from reference_models import hf_model_for, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint.convert import check_complete, convert_checkpoint
+from mmdeit.apis.conversion import check_complete, convert_checkpoint
 
 
 def test_each_layout_converts_with_its_meta(tmp_path, timm_reference):

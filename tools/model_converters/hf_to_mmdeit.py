@@ -14,7 +14,7 @@ key that would not be used (e.g. the pooler of a ``DeiTModel``), a missing
 parameter or a shape that does not fit stops the conversion with the full
 list.
 """
-from mmdeit.checkpoint.convert import converter_main
+from mmdeit.apis.conversion import converter_main
 
 
 def main(argv=None) -> str:

@@ -7,7 +7,7 @@ result is ``{'state_dict': ..., 'meta': ...}`` in mmdeit's names; a key that
 would not be used, a missing parameter or a shape that does not fit stops
 the conversion with the full list.
 """
-from mmdeit.checkpoint.convert import converter_main
+from mmdeit.apis.conversion import converter_main
 
 
 def main(argv=None) -> str:

@@ -8,7 +8,7 @@ deit_base_patch16_224-b5f2ef4d.pth), a timm state dict or a timm
 mmdeit's names; a key that would not be used, a missing parameter or a shape
 that does not fit stops the conversion with the full list.
 """
-from mmdeit.checkpoint.convert import converter_main
+from mmdeit.apis.conversion import converter_main
 
 
 def main(argv=None) -> str:

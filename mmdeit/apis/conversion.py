@@ -1,14 +1,23 @@
 """Convert a checkpoint of any recognised layout into an mmdeit checkpoint
-``{'state_dict': ..., 'meta': ...}``, checking that nothing is lost."""
+``{'state_dict': ..., 'meta': ...}``, checking that nothing is lost.
+
+It lives above the models (not in :mod:`mmdeit.checkpoint`) because the
+check builds the backbone and head the converted weights describe."""
+import argparse
 import math
 import re
 from typing import Any, Dict, Optional, Sequence
 
 from torch import nn
 
-from .formats import StateDict, convert_to_mmdeit
-from .io import CheckpointError, read_checkpoint, unwrap_state_dict
-from .loading import load_state_dict_checked
+from mmdeit.checkpoint import (CheckpointError, convert_to_mmdeit,
+                               load_state_dict_checked, read_checkpoint,
+                               unwrap_state_dict)
+from mmdeit.checkpoint.formats import StateDict
+from mmdeit.checkpoint.saving import save_weights
+from mmdeit.models.backbones.vision_transformer import (
+    DistilledVisionTransformer, VisionTransformer)
+from mmdeit.models.heads import DeiTClsHead, LinearClsHead
 
 _LAYER = re.compile(r'^backbone\.layers\.(\d+)\.')
 
@@ -22,10 +31,6 @@ def model_for(state: StateDict) -> nn.Module:
     token, heads. The number of attention heads shapes nothing and is left
     at 1; the final norm, which every DeiT has, is always expected.
     """
-    from mmdeit.models.backbones.vision_transformer import (
-        DistilledVisionTransformer, VisionTransformer)
-    from mmdeit.models.heads import DeiTClsHead, LinearClsHead
-
     required = ('backbone.cls_token', 'backbone.pos_embed',
                 'backbone.patch_embed.projection.weight',
                 'backbone.layers.0.ffn.fc1.weight')
@@ -119,9 +124,6 @@ def converter_main(layout: str, doc: str, argv=None) -> str:
     """The command line of the ``tools/model_converters/*_to_mmdeit.py``
     scripts: ``SRC DST.pth [--drop REGEX ...]`` for weights in ``layout``.
     Returns the written path."""
-    import argparse
-
-    from .saving import save_weights
     parser = argparse.ArgumentParser(
         description=doc.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
