@@ -3,18 +3,15 @@
 
 It lives above the models (not in :mod:`mmdeit.checkpoint`) because the
 check builds the backbone and head the converted weights describe."""
-import argparse
 import math
 import re
 from typing import Any, Dict, Optional, Sequence
 
 from torch import nn
 
-from mmdeit.checkpoint import (CheckpointError, convert_to_mmdeit,
-                               load_state_dict_checked, read_checkpoint,
-                               unwrap_state_dict)
-from mmdeit.checkpoint.formats import StateDict
-from mmdeit.checkpoint.saving import save_weights
+from mmdeit.checkpoint import (CheckpointError, load_state_dict_checked,
+                               read_checkpoint, to_mmdeit, unwrap_state_dict)
+from mmdeit.checkpoint.layouts import StateDict
 from mmdeit.models.backbones.vision_transformer import (
     DistilledVisionTransformer, VisionTransformer)
 from mmdeit.models.heads import DeiTClsHead, LinearClsHead
@@ -75,7 +72,7 @@ def check_complete(state: StateDict, source: str = '',
     load_state_dict_checked(model_for(state), state, True, source, layout)
 
 
-def convert_checkpoint(source: str, layout: Optional[str] = None,
+def import_checkpoint(source: str, layout: Optional[str] = None,
                        drop: Sequence[str] = ()) -> Dict[str, Any]:
     """Read ``source`` (any recognised layout) and return an mmdeit
     checkpoint ``{'state_dict': ..., 'meta': ...}``.
@@ -99,9 +96,9 @@ def convert_checkpoint(source: str, layout: Optional[str] = None,
     """
     checkpoint = read_checkpoint(source)
     try:
-        state, found = convert_to_mmdeit(unwrap_state_dict(checkpoint))
-    except KeyError as error:
-        raise CheckpointError(f'{source}: {error.args[0]}') from error
+        state, found = to_mmdeit(unwrap_state_dict(checkpoint))
+    except CheckpointError as error:
+        raise CheckpointError(f'{source}: {error}') from error
     if layout is not None and found != layout:
         raise CheckpointError(
             f'{source} is in the {found} layout, not {layout}')
@@ -119,27 +116,3 @@ def convert_checkpoint(source: str, layout: Optional[str] = None,
     state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     return dict(state_dict=state, meta=meta)
 
-
-def converter_main(layout: str, doc: str, argv=None) -> str:
-    """The command line of the ``tools/model_converters/*_to_mmdeit.py``
-    scripts: ``SRC DST.pth [--drop REGEX ...]`` for weights in ``layout``.
-    Returns the written path."""
-    parser = argparse.ArgumentParser(
-        description=doc.split('\n')[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
-    parser.add_argument('src', help='checkpoint path or URL')
-    parser.add_argument('dst', help='output .pth file')
-    parser.add_argument(
-        '--drop', action='append', default=[], metavar='REGEX',
-        help='leave out the keys (in mmdeit names where they have one) that '
-        'match, on purpose; repeatable')
-    args = parser.parse_args(argv)
-    if not args.dst.endswith(('.pth', '.pt')):
-        parser.error('DST must be a .pth file (it holds the meta too)')
-    checkpoint = convert_checkpoint(args.src, layout, args.drop)
-    save_weights(checkpoint, args.dst)
-    print(f'{args.src} ({layout}) -> {args.dst}: '
-          f'{len(checkpoint["state_dict"])} tensors')
-    for key in checkpoint['meta'].get('dropped_keys', []):
-        print(f'  dropped {key}')
-    return args.dst

@@ -1,20 +1,30 @@
-"""Checkpoint files: safe reading, layout detection and conversion, loading."""
-from .formats import (FORMATS, convert_to_mmdeit, detect_format,
-                      register_format, rename_keys)
-from .hf import read_hf_folder  # registers the Hugging Face layout
-from .io import (CheckpointError, allow_runner_checkpoints, download,
-                 read_checkpoint, resolve, unwrap_state_dict, write_durably)
+"""Checkpoint files and layouts.
+
+Bottom to top: ``errors`` (the one error type); ``files`` (download, safe
+read, durable write) and ``layouts`` (each layout's detection and two-way
+key table); ``hf_folder`` (transformers folders); ``reading`` (any source
+into a dict); ``exporting`` (timm and transformers releases), ``loading``
+(into a model), ``publish``, ``pretrained_init``. ``pos_embed`` is a tensor
+function the models use too.
+"""
+from .errors import CheckpointError
+from .exporting import default_classes, save_hf, save_timm
+from .files import (allow_runner_checkpoints, download, is_url, read_file,
+                    resolve, save_weights, write_durably)
+from .hf_folder import read_hf_folder
+from .layouts import LAYOUTS, detect_layout, from_mmdeit, to_mmdeit
 from .loading import (LoadReport, adapt_pos_embed, load_pretrained,
                       load_state_dict_checked)
-from .mmpretrain import mmpretrain_to_mmdeit  # registers MMPretrain's layout
 from .pretrained_init import PretrainedInit  # 'Pretrained' in mmdeit's scope
-from .regnet import timm_regnet_to_mmdeit  # registers timm's RegNet layout
+from .publish import publish_checkpoint
+from .reading import read_checkpoint, unwrap_state_dict
 
 __all__ = [
-    'FORMATS', 'convert_to_mmdeit', 'detect_format', 'register_format',
-    'rename_keys', 'CheckpointError', 'allow_runner_checkpoints',
-    'write_durably', 'download', 'read_checkpoint', 'resolve',
-    'unwrap_state_dict', 'LoadReport', 'adapt_pos_embed', 'load_pretrained',
-    'load_state_dict_checked', 'PretrainedInit', 'read_hf_folder',
-    'mmpretrain_to_mmdeit', 'timm_regnet_to_mmdeit'
+    'CheckpointError', 'default_classes', 'save_hf', 'save_timm',
+    'allow_runner_checkpoints', 'download', 'is_url', 'read_file', 'resolve',
+    'save_weights', 'write_durably', 'read_hf_folder', 'LAYOUTS',
+    'detect_layout', 'from_mmdeit', 'to_mmdeit', 'LoadReport',
+    'adapt_pos_embed', 'load_pretrained', 'load_state_dict_checked',
+    'PretrainedInit', 'publish_checkpoint', 'read_checkpoint',
+    'unwrap_state_dict'
 ]

@@ -5,9 +5,10 @@ from typing import List, NamedTuple, Optional, Tuple
 from mmengine.logging import print_log
 from torch import nn
 
+from .errors import CheckpointError
+from .layouts import StateDict, to_mmdeit
 from .pos_embed import resize_pos_embed
-from .formats import StateDict, convert_to_mmdeit
-from .io import CheckpointError, read_checkpoint, unwrap_state_dict
+from .reading import read_checkpoint, unwrap_state_dict
 
 
 class LoadReport(NamedTuple):
@@ -208,9 +209,9 @@ def load_pretrained(model: nn.Module, source: str, strict: bool = True,
     """
     checkpoint = read_checkpoint(source, map_location, trusted)
     try:
-        state, layout = convert_to_mmdeit(unwrap_state_dict(checkpoint))
-    except KeyError as error:
-        raise CheckpointError(f'{source}: {error.args[0]}') from error
+        state, layout = to_mmdeit(unwrap_state_dict(checkpoint))
+    except CheckpointError as error:
+        raise CheckpointError(f'{source}: {error}') from error
     if prefix:
         prefix = prefix if prefix.endswith('.') else f'{prefix}.'
         under = {k[len(prefix):]: v for k, v in state.items()

@@ -8,7 +8,8 @@ from typing import Any, Dict
 import torch
 from mmengine.logging import print_log
 
-from .io import read_checkpoint, write_durably
+from .files import write_durably
+from .reading import read_checkpoint
 
 # What a published checkpoint keeps; the optimizer, parameter schedulers,
 # message hub (log history) and the EMA hook's copy are dropped.

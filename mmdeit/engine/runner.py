@@ -12,10 +12,10 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmdeit.checkpoint import (CheckpointError, LoadReport, load_pretrained,
-                               read_checkpoint)
-from mmdeit.checkpoint.io import (allow_runner_checkpoints, is_url,
-                                  write_durably)
+from mmdeit.checkpoint import (CheckpointError, LoadReport,
+                               allow_runner_checkpoints, is_url,
+                               load_pretrained, read_checkpoint,
+                               write_durably)
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)

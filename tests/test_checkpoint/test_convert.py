@@ -5,16 +5,16 @@ import torch
 from reference_models import hf_model_for, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
-from mmdeit.apis.conversion import check_complete, convert_checkpoint
+from mmdeit.apis.conversion import check_complete, import_checkpoint
 
 
 def test_each_layout_converts_with_its_meta(tmp_path, timm_reference):
     name = 'deit-tiny-distilled_pt-4xb256_in1k'
     hf_model_for(name).save_pretrained(tmp_path / 'hf')
-    converted = convert_checkpoint(str(tmp_path / 'hf'), layout='hf')
+    converted = import_checkpoint(str(tmp_path / 'hf'), layout='hf')
     assert converted['meta']['source_layout'] == 'hf'
     assert converted['meta']['norm_eps'] == 1e-12
-    official = convert_checkpoint(timm_reference(name).official)
+    official = import_checkpoint(timm_reference(name).official)
     assert official['meta']['source_layout'] == 'timm'
     assert 'norm_eps' not in official['meta']
     assert official['state_dict'].keys() == converted['state_dict'].keys() \
@@ -23,7 +23,7 @@ def test_each_layout_converts_with_its_meta(tmp_path, timm_reference):
 
 def test_another_layout_than_asked_is_refused(timm_reference):
     with pytest.raises(CheckpointError, match='timm layout, not hf'):
-        convert_checkpoint(
+        import_checkpoint(
             timm_reference('deit-tiny_pt-4xb256_in1k').official, layout='hf')
 
 
@@ -46,8 +46,8 @@ def test_dropping_on_purpose_is_recorded(tmp_path):
     transformers.DeiTModel(hf_config_for(
         'deit-tiny-distilled_pt-4xb256_in1k')).save_pretrained(tmp_path)
     with pytest.raises(CheckpointError, match='pooler.dense.weight'):
-        convert_checkpoint(str(tmp_path))
-    converted = convert_checkpoint(str(tmp_path), drop=[r'^pooler\.'])
+        import_checkpoint(str(tmp_path))
+    converted = import_checkpoint(str(tmp_path), drop=[r'^pooler\.'])
     assert converted['meta']['dropped_keys'] == ['pooler.dense.bias',
                                                  'pooler.dense.weight']
     assert not any(k.startswith('head.') for k in converted['state_dict'])

@@ -147,7 +147,7 @@ dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}',
                         rank=int(sys.argv[1]), world_size=2)
 dist.barrier()  # both ranks ask for the file at the same time
 from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint.io import download
+from mmdeit.checkpoint import download
 print('PATH', download('{good}', progress=False), flush=True)
 try:
     download('{bad}', progress=False)

@@ -5,7 +5,7 @@ import torch
 from reference_models import DEPTH, VARIANTS, full_size_model, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint.export import mmdeit_to_timm, save_timm
+from mmdeit.checkpoint import from_mmdeit, save_timm
 
 timm = pytest.importorskip('timm')
 
@@ -31,7 +31,7 @@ def test_timm_round_trip(name, tmp_path, timm_reference):
 def test_full_size_names_and_shapes(name):
     with torch.device('meta'):
         reference = timm.create_model(VARIANTS[name][0])
-    exported = mmdeit_to_timm(full_size_model(name).state_dict())
+    exported = from_mmdeit(full_size_model(name).state_dict(), 'timm')
     assert {k: v.shape for k, v in exported.items()} == \
         {k: v.shape for k, v in reference.state_dict().items()}
 
@@ -54,11 +54,11 @@ def test_keys_without_timm_name_are_refused():
     state = mmdeit_model('deit-tiny_pt-4xb256_in1k', depth=1).state_dict()
     state['backbone.extra.weight'] = torch.zeros(1)
     with pytest.raises(CheckpointError, match='backbone.extra.weight'):
-        mmdeit_to_timm(state)
+        from_mmdeit(state, 'timm')
 
 
 def test_one_headed_distilled_model_has_no_timm_form():
     model = mmdeit_model('deit-tiny_pt-4xb256_in1k', depth=1,
                          backbone=dict(type='DistilledVisionTransformer'))
     with pytest.raises(CheckpointError, match='two heads'):
-        mmdeit_to_timm(model.state_dict())
+        from_mmdeit(model.state_dict(), 'timm')

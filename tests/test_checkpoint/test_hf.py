@@ -11,12 +11,10 @@ from reference_models import (VARIANTS, full_size_model, hf_config_for,
                               shallow)
 
 import mmdeit
-from mmdeit.checkpoint import (CheckpointError, convert_to_mmdeit,
-                               load_pretrained)
-from mmdeit.checkpoint.export import (hf_architecture, hf_config,
-                                      hf_preprocessor_config, mmdeit_to_hf,
-                                      save_hf)
-from mmdeit.checkpoint.hf import hf_to_mmdeit, read_hf_folder
+from mmdeit.checkpoint import (CheckpointError, from_mmdeit, load_pretrained,
+                               read_hf_folder, save_hf, to_mmdeit)
+from mmdeit.checkpoint.hf_folder import hf_config, hf_preprocessor_config
+from mmdeit.checkpoint.layouts.hf import hf_architecture
 
 transformers = pytest.importorskip('transformers')
 
@@ -67,15 +65,14 @@ def test_full_size_names_shapes_and_config(name):
     ours = full_size_model(name)
     own = {k: v.shape for k, v in ours.state_dict().items()}
     converted = {k: v.shape for k, v in
-                 hf_to_mmdeit(reference.state_dict()).items()}
+                 to_mmdeit(reference.state_dict(), 'hf')[0].items()}
     assert converted == own
     assert sum(p.numel() for p in ours.parameters()) == \
         sum(p.numel() for p in reference.parameters())
-    architecture = hf_architecture(ours)
-    assert architecture.name == hf_type.__name__
-    exported = mmdeit_to_hf(ours.state_dict(), architecture.prefix,
-                            architecture.fc, architecture.fc_dist)
-    assert {k: v.shape for k, v in hf_to_mmdeit(exported).items()} == own
+    assert hf_architecture(ours.state_dict()).name == hf_type.__name__
+    exported = from_mmdeit(ours.state_dict(), 'hf')
+    assert {k: v.shape for k, v in
+            to_mmdeit(exported, 'hf')[0].items()} == own
 
     config = hf_config(ours)
     assert config['architectures'] == [hf_type.__name__]
@@ -141,8 +138,8 @@ def test_memory_names_and_file_names_convert_alike(tmp_path):
     from safetensors.torch import load_file
     reference = hf_model_for('deit-tiny-distilled_pt-4xb256_in1k')
     reference.save_pretrained(tmp_path)
-    in_memory = hf_to_mmdeit(reference.state_dict())
-    on_disk = hf_to_mmdeit(load_file(tmp_path / 'model.safetensors'))
+    in_memory, _ = to_mmdeit(reference.state_dict(), 'hf')
+    on_disk, _ = to_mmdeit(load_file(tmp_path / 'model.safetensors'), 'hf')
     assert in_memory.keys() == on_disk.keys()
     for key in in_memory:
         torch.testing.assert_close(in_memory[key], on_disk[key])
@@ -208,7 +205,7 @@ def test_folder_meta_holds_eps_and_class_names(tmp_path):
     assert checkpoint['meta']['norm_eps'] == 1e-12
     assert checkpoint['meta']['dataset_meta']['classes'][:2] == \
         ['class 0', 'class 1']
-    _, layout = convert_to_mmdeit(checkpoint['state_dict'])
+    _, layout = to_mmdeit(checkpoint['state_dict'])
     assert layout == 'hf'
 
 

@@ -6,7 +6,7 @@ import torch
 from reference_models import (VARIANTS, mmdeit_model, mmpretrain_literal,
                               save_mmpretrain, to_mmpretrain)
 
-from mmdeit.checkpoint import CheckpointError, detect_format, load_pretrained
+from mmdeit.checkpoint import CheckpointError, detect_layout, load_pretrained
 
 
 @pytest.mark.parametrize('name', ['deit-tiny_pt-4xb256_in1k',
@@ -15,7 +15,7 @@ def test_mmpretrain_own_key_names_give_timm_logits(name, tmp_path,
                                                    timm_reference):
     reference = timm_reference(name)
     state = mmpretrain_literal(reference.model.state_dict())
-    assert detect_format(state).name == 'mmpretrain'
+    assert detect_layout(state).name == 'mmpretrain'
     path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
     model = mmdeit_model(name, pretrained=path)
     with torch.no_grad():
@@ -27,7 +27,7 @@ def test_mmpretrain_own_key_names_give_timm_logits(name, tmp_path,
 def test_mmpretrain_layout_gives_timm_logits(name, tmp_path, timm_reference):
     reference = timm_reference(name)
     state = to_mmpretrain(reference.model.state_dict())
-    assert detect_format(state).name == 'mmpretrain'
+    assert detect_layout(state).name == 'mmpretrain'
     path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
     model = mmdeit_model(name, pretrained=path)
     with torch.no_grad():
@@ -42,13 +42,13 @@ def test_final_norm_is_told_apart_from_layer_norms(timm_reference):
         timm_reference('deit-tiny_pt-4xb256_in1k').model.state_dict())
     backbone_only = {k: v for k, v in state.items()
                      if k.startswith('backbone.')}
-    assert detect_format(backbone_only).name == 'mmpretrain'
+    assert detect_layout(backbone_only).name == 'mmpretrain'
     ours = mmdeit_model('deit-tiny_pt-4xb256_in1k').state_dict()
-    assert detect_format(ours).name == 'mmdeit'
+    assert detect_layout(ours).name == 'mmdeit'
     # even without the MLP keys, backbone.ln1 alone says MMPretrain
     norms_only = {k: v for k, v in backbone_only.items() if 'ffn' not in k}
-    assert detect_format(norms_only).name == 'mmpretrain'
-    converted = detect_format(norms_only).to_mmdeit(norms_only)
+    assert detect_layout(norms_only).name == 'mmpretrain'
+    converted = detect_layout(norms_only).to_mmdeit(norms_only)
     torch.testing.assert_close(converted['backbone.norm.weight'],
                                state['backbone.ln1.weight'])
     torch.testing.assert_close(converted['backbone.layers.1.ln1.weight'],

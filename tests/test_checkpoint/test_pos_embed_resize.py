@@ -8,7 +8,7 @@ from reference_models import (hf_model_for, mmdeit_model, mmpretrain_literal,
                               save_mmpretrain, shallow)
 
 from mmdeit.apis import build_model_from_config, load_config
-from mmdeit.checkpoint import (convert_to_mmdeit, load_pretrained,
+from mmdeit.checkpoint import (to_mmdeit, load_pretrained,
                                read_checkpoint, unwrap_state_dict)
 
 
@@ -58,7 +58,7 @@ def write_source(layout, name, tmp_path, timm_reference):
 def test_224_weights_into_384_model(layout, name, extra_tokens, tmp_path,
                                     timm_reference):
     path = write_source(layout, name, tmp_path, timm_reference)
-    source_state, found = convert_to_mmdeit(
+    source_state, found = to_mmdeit(
         unwrap_state_dict(read_checkpoint(path)))
     assert found == ('timm' if layout == 'official' else layout)
 
@@ -90,7 +90,7 @@ def test_finetune_configs_start_from_the_224_weights(name, start,
     model = build_model_from_config(cfg)
     model.init_weights()
 
-    source_state, _ = convert_to_mmdeit(reference.model.state_dict())
+    source_state, _ = to_mmdeit(reference.model.state_dict())
     extra_tokens = 2 if 'distilled' in name else 1
     own = model.state_dict()
     torch.testing.assert_close(

@@ -10,7 +10,7 @@ from reliability_helpers import build_runner, tiny_config
 from torch import nn
 
 from mmdeit.apis import build_model_from_config
-from mmdeit.checkpoint.formats import TIMM_VIT_RULES, rename_keys
+from mmdeit.checkpoint.layouts.timm import TIMM_TABLE
 from mmdeit.engine.optimizers.non_finite import NonFiniteLossGuard
 from mmdeit.utils import register_all_modules
 
@@ -97,10 +97,9 @@ def test_same_groups_as_timm_layer_decay(distilled):
         reference, weight_decay=0.05,
         no_weight_decay_list=reference.no_weight_decay(), layer_decay=RATE)
     timm_names = {id(p): n for n, p in reference.named_parameters()}
-    theirs = rename_keys({timm_names[id(p)]: (g['lr_scale'],
-                                              g['weight_decay'])
-                          for g in groups for p in g['params']},
-                         TIMM_VIT_RULES)
+    theirs = TIMM_TABLE.to_mmdeit({timm_names[id(p)]: (g['lr_scale'],
+                                                       g['weight_decay'])
+                                   for g in groups for p in g['params']})
     model, wrapper = small_deit(distilled)
     ours = {name: (lr / 5e-4, wd) for name, (lr, wd, _) in
             per_parameter(model, wrapper.optimizer).items()}

@@ -9,7 +9,7 @@ from mmengine.optim import build_optim_wrapper
 from torch import nn
 
 from mmdeit.apis import build_model_from_config
-from mmdeit.checkpoint.formats import TIMM_VIT_RULES, rename_keys
+from mmdeit.checkpoint.layouts.timm import TIMM_TABLE
 from mmdeit.engine import AutocastOptimWrapper
 from mmdeit.utils import register_all_modules
 
@@ -44,7 +44,7 @@ def official_names_without_decay(timm_name: str) -> set:
     optimizer = create_optimizer_v2(model, 'adamw', lr=1e-3,
                                     weight_decay=0.05)
     skipped = names_without_decay(model, optimizer)
-    return set(rename_keys(dict.fromkeys(skipped), TIMM_VIT_RULES))
+    return set(TIMM_TABLE.to_mmdeit(dict.fromkeys(skipped)))
 
 
 @pytest.mark.parametrize('distilled', [False, True])

@@ -10,7 +10,7 @@ from mmengine.fileio import LocalBackend
 from reliability_helpers import build_runner, read, tiny_config, tool
 
 from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint.io import write_durably
+from mmdeit.checkpoint import write_durably
 from mmdeit.engine.optimizers.non_finite import NonFiniteLossGuard
 
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmdeit.checkpoint import convert_to_mmdeit
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints, to_mmdeit
 
 timm = pytest.importorskip('timm')
 
@@ -108,7 +107,7 @@ def test_official_file_is_loaded_and_kept(config, tmp_path):
     assert done.returncode == 0, done.stdout[-4000:]
     assert f'load_from {source}: timm layout, 32 of the 32 tensors of the ' \
         'model loaded' in done.stdout
-    expected, _ = convert_to_mmdeit(torch.load(source)['model'])
+    expected, _ = to_mmdeit(torch.load(source)['model'])
     weights = trained_weights(tmp_path / 'work')
     assert sorted(weights) == sorted(expected)
     for key, value in expected.items():
@@ -165,7 +164,7 @@ def test_fine_tuning_idiom_through_the_runner(config, tmp_path):
                      f'model.backbone.init_cfg.checkpoint={source}',
                      'model.backbone.init_cfg.prefix=backbone')
     assert done.returncode == 0, done.stdout[-4000:]
-    expected, _ = convert_to_mmdeit(torch.load(source)['model'])
+    expected, _ = to_mmdeit(torch.load(source)['model'])
     weights = trained_weights(tmp_path / 'work')
     for key, value in expected.items():
         if key.startswith('backbone.'):

@@ -14,11 +14,15 @@ key that would not be used (e.g. the pooler of a ``DeiTModel``), a missing
 parameter or a shape that does not fit stops the conversion with the full
 list.
 """
-from mmdeit.apis.conversion import converter_main
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from import_cli import import_main  # noqa: E402
 
 
 def main(argv=None) -> str:
-    return converter_main('hf', __doc__, argv)
+    return import_main('hf', __doc__, argv)
 
 
 if __name__ == '__main__':

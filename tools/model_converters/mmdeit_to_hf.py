@@ -17,8 +17,7 @@ ImageNet-1k's for 1000 classes.
 import argparse
 
 from mmdeit.apis import get_model
-from mmdeit.checkpoint import read_checkpoint
-from mmdeit.checkpoint.export import default_classes, save_hf
+from mmdeit.checkpoint import default_classes, read_checkpoint, save_hf
 from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 
 

@@ -12,7 +12,7 @@ pretrained_cfg_overlay=dict(file=OUT))``.
 import argparse
 
 from mmdeit.apis import get_model
-from mmdeit.checkpoint.export import save_timm
+from mmdeit.checkpoint import save_timm
 
 
 def main(argv=None) -> str:

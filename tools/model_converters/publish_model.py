@@ -9,7 +9,7 @@ file, then rename).
 """
 import argparse
 
-from mmdeit.checkpoint.publish import publish_checkpoint
+from mmdeit.checkpoint import publish_checkpoint
 
 
 def main(argv=None) -> str:

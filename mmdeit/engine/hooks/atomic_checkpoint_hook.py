@@ -7,7 +7,7 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
-from mmdeit.checkpoint.io import write_durably
+from mmdeit.checkpoint import write_durably
 from mmdeit.registry import HOOKS
 
 

@@ -6,8 +6,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdeit.checkpoint import read_checkpoint
-from mmdeit.checkpoint.export import default_classes, save_hf, save_timm
+from mmdeit.checkpoint import (default_classes, read_checkpoint, save_hf,
+                               save_timm)
 from mmdeit.checkpoint.publish import publish_checkpoint
 from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 from mmdeit.registry import HOOKS

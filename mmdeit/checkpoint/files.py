@@ -1,8 +1,11 @@
-"""Reading checkpoint files safely: safetensors, or ``torch.load`` with
-``weights_only=True``; never a silent unsafe unpickle."""
+"""Checkpoint files: downloading (checked against the hash in the name),
+reading safely (safetensors, or ``torch.load`` with ``weights_only=True`` and
+an allow-list; never a silent unsafe unpickle) and writing durably (all of
+the new file or none of it)."""
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import os.path as osp
 import pickle
@@ -14,7 +17,6 @@ from urllib.parse import urlparse
 import torch
 
 from .errors import CheckpointError
-from .hf import hf_folder_of, read_hf_folder
 
 
 def is_url(source: str) -> bool:
@@ -185,29 +187,24 @@ def allow_runner_checkpoints() -> contextlib.AbstractContextManager:
     return safe_globals(runner_checkpoint_globals())
 
 
-def read_checkpoint(source: str, map_location: str = 'cpu',
-                    trusted: bool = False) -> Dict[str, Any]:
-    """Load a checkpoint file into a dict.
+def read_file(path: str, map_location: str = 'cpu',
+              trusted: bool = False) -> Dict[str, Any]:
+    """Load one local checkpoint file into a dict.
 
     Args:
-        source: path or URL of a ``.safetensors`` file or a torch pickle
-            (``.pth``/``.pt``/``.bin``), or a Hugging Face model folder (or
-            the ``model.safetensors`` in one), read by
-            :func:`mmdeit.checkpoint.hf.read_hf_folder` into
-            ``{'state_dict': ..., 'meta': ...}``.
+        path: a ``.safetensors`` file or a torch pickle (``.pth``/``.pt``/
+            ``.bin``), read with ``weights_only=True`` and the globals of
+            :func:`allow_runner_checkpoints`.
         map_location: device for the tensors.
         trusted: allow full unpickling (``weights_only=False``). Only for
             files whose origin you trust: a pickle can run arbitrary code.
 
     Raises:
-        FileNotFoundError: the path does not exist.
         CheckpointError: the file is unreadable, truncated, or holds objects
             that safe loading does not allow (the message names the path).
     """
-    path = resolve(source)
-    if hf_folder_of(path) is not None:
-        return read_hf_folder(path, map_location, trusted)
     if path.endswith('.safetensors'):
+        # safetensors is optional: only .safetensors files need it.
         from safetensors.torch import load_file
         try:
             return load_file(path, device=str(map_location))
@@ -225,22 +222,6 @@ def read_checkpoint(source: str, map_location: str = 'cpu',
                     'you trust its origin, load it with trusted=True.')
         raise CheckpointError(
             f'cannot read checkpoint {path}: {error}.{hint}') from error
-
-
-def unwrap_state_dict(checkpoint: Dict[str, Any],
-                      key: Optional[str] = None) -> Dict[str, torch.Tensor]:
-    """The model weights inside a checkpoint dict: under ``key`` when given,
-    else under 'state_dict' (mmengine), 'model' (official DeiT) or 'module',
-    else the dict itself."""
-    if key is not None:
-        if key not in checkpoint:
-            raise CheckpointError(f'checkpoint has no "{key}" entry; it has '
-                                  f'{sorted(checkpoint)[:10]}')
-        return checkpoint[key]
-    for candidate in ('state_dict', 'model', 'module'):
-        if isinstance(checkpoint.get(candidate), dict):
-            return checkpoint[candidate]
-    return checkpoint
 
 
 # Writing, for files a crash must never leave half-written (training
@@ -285,3 +266,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def save_weights(obj: Any, path: str) -> str:
+    """Save durably and atomically (:func:`write_durably`): a flat dict of
+    tensors as safetensors when ``path`` ends with ``.safetensors``, anything
+    else with ``torch.save``."""
+    if path.endswith('.safetensors'):
+        from safetensors.torch import save_file
+
+        # safetensors refuses tensors that share memory (views of one qkv).
+        tensors = {k: v.detach().cpu().contiguous().clone()
+                   for k, v in obj.items()}
+        # transformers reads only files whose metadata says 'pt'.
+        return write_durably(path, lambda tmp: save_file(
+            tensors, tmp, metadata=dict(format='pt')))
+    return write_durably(path, lambda tmp: torch.save(obj, tmp))
+
+
+def write_json(obj: Dict[str, Any], path: str) -> str:
+    """Write ``obj`` as indented JSON with sorted keys, durably."""
+    def write(tmp: str) -> None:
+        with open(tmp, 'w') as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write('\n')
+    return write_durably(path, write)
