@@ -17,7 +17,8 @@ class KeyTemplate:
     """One spelling of a key, e.g. ``'blocks.{i}.norm1.'``.
 
     A template ending with '.' names a prefix (the rest of the key, such as
-    ``weight``, is kept); any other names a whole key. ``{i}`` stands for a
+    ``weight``, is kept), the empty one every key; any other names a whole
+    key. ``{i}`` stands for a
     number, ``{i+1}`` for one that this layout counts from 1.
     """
 
@@ -137,12 +138,10 @@ class Layout:
     table. A layout whose tensors differ too (not only their names)
     overrides :meth:`to_mmdeit` / :meth:`from_mmdeit`."""
 
-    def __init__(self, name: str, signature: Signature, table: KeyTable,
-                 description: str):
+    def __init__(self, name: str, signature: Signature, table: KeyTable):
         self.name = name
         self.signature = signature
         self.table = table
-        self.description = description
 
     def to_mmdeit(self, state: StateDict) -> StateDict:
         return self.table.to_mmdeit(state)

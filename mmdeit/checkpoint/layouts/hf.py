@@ -156,5 +156,4 @@ LAYOUT = HFLayout(
         r'^(?:deit\.|vit\.)?embeddings\.patch_embeddings\.projection\.weight$',
     )),
     hf_table(MODEL_PREFIXES, ('classifier', 'cls_classifier'),
-             'distillation_classifier'),
-    'Hugging Face transformers DeiT / ViT')
+             'distillation_classifier'))

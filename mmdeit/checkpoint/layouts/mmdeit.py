@@ -7,4 +7,4 @@ from .mmpretrain import MMPRETRAIN_ONLY
 
 LAYOUT = Layout(
     'mmdeit', Signature(all_of=(r'^backbone\.', ), none_of=MMPRETRAIN_ONLY),
-    KeyTable([('', '')]), 'mmdeit classifiers, as mmdeit saves them')
+    KeyTable([('', '')]))

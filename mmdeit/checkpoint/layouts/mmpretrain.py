@@ -29,4 +29,4 @@ MMPRETRAIN_ONLY = (r'\.ffn\.layers\.', r'^head\.layers\.', r'^backbone\.ln1\.')
 
 LAYOUT = Layout(
     'mmpretrain', Signature(all_of=(r'^backbone\.', ), any_of=MMPRETRAIN_ONLY),
-    MMPRETRAIN_TABLE, 'MMPretrain / mmcls DeiT')
+    MMPRETRAIN_TABLE)

@@ -19,4 +19,4 @@ REGNET_TABLE = KeyTable([
 LAYOUT = Layout(
     'timm-regnet', Signature(all_of=(r'^stem\.conv\.weight$',
                                      r'^s1\.b1\.conv1\.conv\.')),
-    REGNET_TABLE, "timm's RegNet (the DeiT teacher)")
+    REGNET_TABLE)

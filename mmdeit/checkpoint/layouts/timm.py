@@ -34,4 +34,4 @@ class TimmLayout(Layout):
 LAYOUT = TimmLayout(
     'timm', Signature(all_of=(r'^patch_embed\.proj\.weight$',
                               r'^blocks\.0\.attn\.qkv\.')),
-    TIMM_TABLE, 'official DeiT / timm VisionTransformer(Distilled)')
+    TIMM_TABLE)
