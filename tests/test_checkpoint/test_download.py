@@ -146,8 +146,7 @@ import torch.distributed as dist
 dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}',
                         rank=int(sys.argv[1]), world_size=2)
 dist.barrier()  # both ranks ask for the file at the same time
-from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint import download
+from mmdeit.checkpoint import CheckpointError, download
 print('PATH', download('{good}', progress=False), flush=True)
 try:
     download('{bad}', progress=False)

@@ -14,11 +14,18 @@ from typing import Dict, Optional, Tuple
 from ..errors import CheckpointError
 from .base import KeyTable, Layout, Signature, StateDict
 
-LAYOUTS: Dict[str, Layout] = {}
-for _module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
-    if _module != 'base':
-        _layout = importlib.import_module(f'{__name__}.{_module}').LAYOUT
-        LAYOUTS[_layout.name] = _layout
+
+def _find_layouts() -> Dict[str, Layout]:
+    """The ``LAYOUT`` of every module of this package but ``base``."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != 'base':
+            layout = importlib.import_module(f'{__name__}.{info.name}').LAYOUT
+            found[layout.name] = layout
+    return dict(sorted(found.items()))
+
+
+LAYOUTS: Dict[str, Layout] = _find_layouts()
 
 
 def detect_layout(state: StateDict) -> Layout:
