@@ -10,7 +10,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 
 def configure_resume(cfg: Config, resume: Optional[str]) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 ROOT = Path(__file__).parents[2]
 BASE = ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py'

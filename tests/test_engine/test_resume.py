@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 
 from mmdeit.checkpoint import read_checkpoint
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 from mmdeit.engine.resume import configure_resume
 
 

@@ -16,7 +16,7 @@ from mmengine.dataset import pseudo_collate
 
 import mmdeit
 
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 ROOT = Path(__file__).parents[2]
 DATA = '''

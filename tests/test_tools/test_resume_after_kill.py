@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from mmdeit.checkpoint import read_checkpoint
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 ROOT = Path(__file__).parents[2]
 CONFIG = '''

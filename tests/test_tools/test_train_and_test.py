@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 ROOT = Path(__file__).parents[2]
 CLASSES = 3

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from mmdeit.checkpoint import convert_to_mmdeit
-from mmdeit.checkpoint.io import allow_runner_checkpoints
+from mmdeit.checkpoint import allow_runner_checkpoints
 
 timm = pytest.importorskip('timm')
 
