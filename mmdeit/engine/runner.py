@@ -44,7 +44,8 @@ class ReliableRunner(Runner):
       ``trust_checkpoint = True`` in the config (``--trust-checkpoint`` of
       tools/train.py), for files whose origin you trust;
     - checks each loss before backward (``optim_wrapper.non_finite_loss``,
-      'raise' or 'skip'; see
+      'raise' or 'skip'): the configured wrapper type becomes its registered
+      guarded version (``OptimWrapper`` -> ``GuardedOptimWrapper``; see
       :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
     - scales the lr with the total batch counting accumulated iterations,
       scales the logged ``base_lr`` alike, and logs the lr it trains at
