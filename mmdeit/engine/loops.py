@@ -64,7 +64,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 'starts that epoch again, and samples are not seeded one by '
                 'one (use ResumableBatchSampler for exact resumption)',
                 logger='current', level=logging.WARNING)
-        # batches of the next epoch to leave out, and of the current one
+        # batches to leave out of the next epoch (set by a resume), and those
+        # left out of the current one
         self._skip = self._first_batch = 0
 
     @property
