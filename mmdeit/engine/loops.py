@@ -64,7 +64,9 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 'starts that epoch again, and samples are not seeded one by '
                 'one (use ResumableBatchSampler for exact resumption)',
                 logger='current', level=logging.WARNING)
-        self._skip = 0
+        # batches to leave out of the next epoch (set by a resume), and those
+        # left out of the current one
+        self._skip = self._first_batch = 0
 
     @property
     def sampler(self):
@@ -78,33 +80,26 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         return super().run()
 
     def run_epoch(self) -> None:
-        self.runner.call_hook('before_train_epoch')
-        self.runner.model.train()
-        skip, self._skip = self._skip, 0
+        """mmengine's epoch, less the batches a mid-epoch resume left out."""
+        self._first_batch, self._skip = self._skip, 0
         if self.batch_sampler is not None:
-            self.batch_sampler.start_epoch(self._epoch, self.runner.seed, skip)
-        for idx, data_batch in enumerate(self.dataloader, start=skip):
-            self.run_iter(idx, data_batch)
-        # the position that a checkpoint saved at the end of the epoch holds
-        self._record_position(self._epoch + 1, 0)
-        self.runner.call_hook('after_train_epoch')
-        self._epoch += 1
+            self.batch_sampler.start_epoch(self._epoch, self.runner.seed,
+                                           self._first_batch)
+        super().run_epoch()
 
     def run_iter(self, idx: int, data_batch) -> None:
+        """mmengine's iteration, seeded from the iteration, with ``idx``
+        counted from the start of the epoch (mmengine counts from the first
+        batch loaded) and the position recorded for checkpoints."""
+        idx += self._first_batch
         seed_all(derive_seed(self.runner.seed, ITERATION_SEEDS, self._iter),
                  accelerators=True)
-        self.runner.call_hook(
-            'before_train_iter', batch_idx=idx, data_batch=data_batch)
-        outputs = self.runner.model.train_step(
-            data_batch, optim_wrapper=self.runner.optim_wrapper)
         # what a checkpoint saved after this iteration must resume from
         self._record_position(self._epoch, idx + 1)
-        self.runner.call_hook(
-            'after_train_iter',
-            batch_idx=idx,
-            data_batch=data_batch,
-            outputs=outputs)
-        self._iter += 1
+        super().run_iter(idx, data_batch)
+        if idx + 1 == len(self.dataloader):
+            # and what one saved at the end of the epoch must resume from
+            self._record_position(self._epoch + 1, 0)
 
     def _record_position(self, epoch: int, batches: int) -> None:
         self.runner.message_hub.update_info(self.POSITION, dict(

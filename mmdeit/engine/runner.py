@@ -1,6 +1,8 @@
 """mmengine's runner with what a days-long training run needs."""
 import copy
 import os.path as osp
+import re
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Union
 
@@ -8,9 +10,7 @@ from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor
-from mmengine.runner import Runner
-from mmengine.runner.checkpoint import (_load_checkpoint,
-                                        _load_checkpoint_to_model)
+from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 
 from mmdeit.checkpoint import (CheckpointError, LoadReport,
                                allow_runner_checkpoints, is_url,
@@ -21,7 +21,7 @@ from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
-from .optimizers.non_finite import guarded
+from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
 
 
 @RUNNERS.register_module()
@@ -44,7 +44,8 @@ class ReliableRunner(Runner):
       ``trust_checkpoint = True`` in the config (``--trust-checkpoint`` of
       tools/train.py), for files whose origin you trust;
     - checks each loss before backward (``optim_wrapper.non_finite_loss``,
-      'raise' or 'skip'; see
+      'raise' or 'skip'): the configured wrapper type becomes its registered
+      guarded version (``OptimWrapper`` -> ``GuardedOptimWrapper``; see
       :class:`mmdeit.engine.optimizers.non_finite.NonFiniteLossGuard`);
     - scales the lr with the total batch counting accumulated iterations,
       scales the logged ``base_lr`` alike, and logs the lr it trains at
@@ -71,23 +72,39 @@ class ReliableRunner(Runner):
     def build_optim_wrapper(self, optim_wrapper):
         if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper \
                 and _builds_wrapper_from_type(optim_wrapper):
-            wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
-            if isinstance(wrapper_type, str):
-                wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
-            if wrapper_type is not None and \
-                    guarded(wrapper_type) is not wrapper_type:
-                optim_wrapper = copy.copy(optim_wrapper)
-                optim_wrapper['type'] = guarded(wrapper_type)
-                self.logger.info(
-                    f'optim wrapper: {wrapper_type.__name__} -> '
-                    f'{wrapper_type.__name__} with NonFiniteLossGuard '
-                    '(checks each loss before backward)')
+            optim_wrapper = self._guard(optim_wrapper)
         elif isinstance(optim_wrapper, dict):
             self.logger.warning(
                 'optim_wrapper has a constructor of its own (not derived '
                 'from DefaultOptimWrapperConstructor): losses are not '
                 'checked for NaN/inf before the update')
         return super().build_optim_wrapper(optim_wrapper)
+
+    def _guard(self, optim_wrapper: dict) -> dict:
+        """``optim_wrapper`` with its ``type`` replaced by the registered
+        wrapper that checks each loss (``OptimWrapper`` ->
+        ``GuardedOptimWrapper``...)."""
+        wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+        if isinstance(wrapper_type, str):
+            wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
+        if not isinstance(wrapper_type, type) or \
+                issubclass(wrapper_type, NonFiniteLossGuard):
+            return optim_wrapper
+        guarded = GUARDED_WRAPPERS.get(wrapper_type)
+        if guarded is None:
+            self.logger.warning(
+                f'optim_wrapper type {wrapper_type.__name__} has no guarded '
+                'version: losses are not checked for NaN/inf before the '
+                'update (register a class (NonFiniteLossGuard, '
+                f'{wrapper_type.__name__}) and name it in optim_wrapper.type)')
+            return optim_wrapper
+        optim_wrapper = copy.copy(optim_wrapper)
+        optim_wrapper['type'] = f'mmdeit.{guarded.__name__}'
+        self.logger.info(
+            f'optim wrapper: {wrapper_type.__name__} -> '
+            f'{wrapper_type.__name__} with NonFiniteLossGuard '
+            f'({guarded.__name__}: checks each loss before backward)')
+        return optim_wrapper
 
     def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
         loader = self._train_dataloader
@@ -136,7 +153,7 @@ class ReliableRunner(Runner):
         mmengine's loading."""
         source = self._load_from
         if self._has_loaded or self._resume or source is None or \
-                ('://' in str(source) and not is_url(source)):
+                _mmengine_scheme(source):
             return super().load_or_resume()
         self.load_weights(source)
         self._has_loaded = True
@@ -177,8 +194,8 @@ class ReliableRunner(Runner):
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
-        checkpoint = _load_checkpoint_to_model(
-            model, checkpoint, strict, revise_keys=revise_keys)
+        load_state_dict(model, _model_weights(checkpoint, revise_keys),
+                        strict, logger=self.logger)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
@@ -192,14 +209,33 @@ class ReliableRunner(Runner):
 
     def _read_checkpoint(self, filename: str, map_location) -> dict:
         trusted = self._trusted(filename)
-        if '://' in str(filename) and not is_url(filename):
-            # mmengine's own schemes (open-mmlab://, s3://...): torch's
-            # default loading (weights_only from torch 2.6) with the
-            # allow-list of runner checkpoints
+        if _mmengine_scheme(filename):
+            # torch's default loading (weights_only from torch 2.6) with
+            # the allow-list of runner checkpoints
             with allow_runner_checkpoints():
-                return _load_checkpoint(filename, map_location)
+                return CheckpointLoader.load_checkpoint(filename, map_location)
         with _trust_hint(trusted):
             return read_checkpoint(filename, map_location, trusted)
+
+
+def _mmengine_scheme(source) -> bool:
+    """Whether ``source`` is for mmengine's ``CheckpointLoader`` (a scheme
+    such as ``open-mmlab://`` or ``s3://``, not a path or http(s) URL)."""
+    return '://' in str(source) and not is_url(source)
+
+
+def _model_weights(checkpoint: dict, revise_keys: list) -> OrderedDict:
+    """The ``state_dict`` of a checkpoint (or the checkpoint itself), its
+    keys rewritten by each ``(pattern, replacement)`` of ``revise_keys``, as
+    mmengine's runner loads them."""
+    weights = checkpoint.get('state_dict', checkpoint)
+    revised = OrderedDict()
+    for key, value in weights.items():
+        for pattern, replacement in revise_keys:
+            key = re.sub(pattern, replacement, key)
+        revised[key] = value
+    revised._metadata = getattr(weights, '_metadata', OrderedDict())
+    return revised
 
 
 @contextmanager

@@ -4,23 +4,22 @@ calls or overrides, with the parameters of the tested mmengine (0.10.7).
 An mmengine upgrade that moves one of them fails here, loudly, instead of
 changing what a training run does without a word."""
 import inspect
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner import EpochBasedTrainLoop, Runner
-from mmengine.runner.checkpoint import (_load_checkpoint,
-                                        _load_checkpoint_to_model)
 
 from mmdeit.engine.hooks import AtomicCheckpointHook
+from mmdeit.engine.hooks.atomic_checkpoint_hook import (_RemovalsDeferred,
+                                                        _WorkDirElsewhere)
 from mmdeit.engine.loops import ResumableEpochBasedTrainLoop
 from mmdeit.engine.runner import ReliableRunner
 
-# (mmengine's function, our override or None where we only call it,
-#  the parameters of mmengine 0.10.7)
+# (mmengine's method, our override, the parameters of mmengine 0.10.7)
 PRIVATE = [
-    (_load_checkpoint, None, ['filename', 'map_location', 'logger']),
-    (_load_checkpoint_to_model, None,
-     ['model', 'checkpoint', 'strict', 'logger', 'revise_keys']),
     (Runner._maybe_compile, ReliableRunner._maybe_compile,
      ['self', 'target']),
     (Runner.build_train_loop, ReliableRunner.build_train_loop,
@@ -56,6 +55,42 @@ def test_mmengine_signature_is_the_tested_one(theirs, ours, tested):
     assert _parameters(theirs) == tested, (
         f'mmengine changed {theirs.__module__}.{theirs.__qualname__}: '
         'check the engine\'s use of it before widening the pinned range')
-    if ours is not None:
-        assert _parameters(ours) == tested, (
-            f'{ours.__qualname__} no longer matches mmengine\'s signature')
+    assert _parameters(ours) == tested, (
+        f'{ours.__qualname__} no longer matches mmengine\'s signature')
+
+
+def test_checkpoint_hook_saves_as_the_atomic_hook_expects(tmp_path):
+    """AtomicCheckpointHook lends mmengine's save a file backend whose
+    removals wait and a runner whose work_dir is a scratch folder: mmengine
+    must remove the outdated checkpoint through ``self.file_backend`` and
+    write ``last_checkpoint`` into ``runner.work_dir`` and nowhere else."""
+    work, scratch = tmp_path / 'work', tmp_path / 'scratch'
+    work.mkdir()
+    scratch.mkdir()
+
+    def save_checkpoint(out_dir, filename, *args, **kwargs):
+        (Path(out_dir) / filename).write_text('weights')
+
+    runner = SimpleNamespace(
+        work_dir=str(work), save_checkpoint=save_checkpoint,
+        logger=MMLogger.get_instance('private-api'),
+        message_hub=MessageHub.get_instance('private-api'))
+    hook = CheckpointHook(max_keep_ckpts=1)
+    hook.before_train(runner)
+    hook._save_checkpoint_with_step(runner, 1, meta={})
+    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_1.pth')
+
+    backend = hook.file_backend
+    hook.file_backend = deferred = _RemovalsDeferred(backend)
+    hook._save_checkpoint_with_step(_WorkDirElsewhere(runner, str(scratch)),
+                                    2, meta={})
+    assert sorted(p.name for p in work.iterdir()) == [
+        'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint']
+    assert [path for _, path in deferred.removals] == [
+        str(work / 'epoch_1.pth')]
+    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_1.pth')
+    assert (scratch / 'last_checkpoint').read_text() == \
+        str(work / 'epoch_2.pth')
+    deferred.carry_out()
+    assert sorted(p.name for p in work.iterdir()) == [
+        'epoch_2.pth', 'last_checkpoint']

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.fileio import LocalBackend
+from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapper
 from reliability_helpers import build_runner, read, tiny_config, tool
 
 from mmdeit.checkpoint import CheckpointError
 from mmdeit.checkpoint import write_durably
-from mmdeit.engine.optimizers.non_finite import NonFiniteLossGuard
+from mmdeit.engine.optimizers import GuardedOptimWrapper, NonFiniteLossGuard
 
 
 def write_text(text: str, fail: bool = False):
@@ -88,6 +90,30 @@ def test_old_checkpoints_removed_after_new_one_is_written(tmp_path):
     assert isinstance(position['sampler_seed'], int)
 
 
+class LinkPointer(Hook):
+    """After the first checkpoint, a hard link to ``last_checkpoint``: it
+    keeps the first content unless the pointer is rewritten in place."""
+
+    priority = 'LOWEST'  # after the checkpoint hook
+
+    def __init__(self, work: Path):
+        self.pointer, self.link = work / 'last_checkpoint', work / 'link'
+
+    def after_train_epoch(self, runner) -> None:
+        if not self.link.exists():
+            os.link(self.pointer, self.link)
+
+
+def test_pointer_is_replaced_never_rewritten_in_place(tmp_path):
+    cfg = tiny_config(tmp_path, **{'train_cfg.max_epochs': 2})
+    work = Path(cfg.work_dir)
+    runner = build_runner(cfg)
+    runner.register_hook(LinkPointer(work))
+    runner.train()
+    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_2.pth')
+    assert (work / 'link').read_text() == str(work / 'epoch_1.pth')
+
+
 @pytest.fixture(scope='module')
 def unsafe_checkpoint(tmp_path_factory) -> tuple:
     """(config, runner checkpoint after 1 epoch with a ``Fraction``, which
@@ -137,4 +163,8 @@ def test_runner_optim_wrapper_is_guarded(tmp_path):
     wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     assert isinstance(wrapper, NonFiniteLossGuard)
     assert wrapper.non_finite_loss == 'skip'
-    assert type(wrapper).__name__ == 'OptimWrapper'
+    # a registered class named in the config, not one made on the fly
+    assert type(wrapper) is GuardedOptimWrapper
+    assert isinstance(wrapper, OptimWrapper)
+    assert runner.cfg.optim_wrapper.get('type', 'OptimWrapper') == \
+        'OptimWrapper'  # the config the run dumps is the one given

@@ -5,9 +5,12 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.hooks import Hook
-from reliability_helpers import build_runner, read, tiny_config
+from mmengine.optim import OptimWrapper
+from reliability_helpers import build_runner, log_text, read, tiny_config
 
-from mmdeit.engine.optimizers.non_finite import NonFiniteLossError
+from mmdeit.engine.optimizers import (GuardedAutocastOptimWrapper,
+                                      GuardedOptimWrapper, NonFiniteLossError)
+from mmdeit.registry import OPTIM_WRAPPERS
 
 
 class PoisonIteration(Hook):
@@ -80,3 +83,28 @@ def test_policy_is_checked(tmp_path):
     runner = build_runner(cfg)
     with pytest.raises(ValueError, match="one of .'raise', 'skip'.*'ignore'"):
         runner.build_optim_wrapper(runner.optim_wrapper)
+
+
+@OPTIM_WRAPPERS.register_module()
+class UnguardedTestWrapper(OptimWrapper):
+    """A wrapper type with no guarded version."""
+
+
+@pytest.mark.parametrize('configured,built,guarded', [
+    ('AutocastOptimWrapper', GuardedAutocastOptimWrapper, True),
+    ('GuardedOptimWrapper', GuardedOptimWrapper, False),  # named: as is
+    ('UnguardedTestWrapper', UnguardedTestWrapper, False),
+])
+def test_wrapper_type_becomes_its_guarded_version(tmp_path, configured,
+                                                  built, guarded):
+    cfg = tiny_config(tmp_path, **{'optim_wrapper.type': configured})
+    runner = build_runner(cfg)
+    wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+    assert type(wrapper) is built
+    log = log_text(Path(cfg.work_dir))
+    swap = (f'optim wrapper: {configured} -> {configured} with '
+            f'NonFiniteLossGuard ({built.__name__}: checks each loss before '
+            'backward)')
+    assert (swap in log) == guarded
+    assert ('optim_wrapper type UnguardedTestWrapper has no guarded version'
+            in log) == (configured == 'UnguardedTestWrapper')

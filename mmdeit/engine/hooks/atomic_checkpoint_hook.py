@@ -2,20 +2,18 @@
 import glob
 import os
 import os.path as osp
+import shutil
+import tempfile
+from typing import Callable, List, Tuple
 
 from mmengine.dist import is_main_process
-from mmengine.fileio import LocalBackend
+from mmengine.fileio import BaseStorageBackend, LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmdeit.checkpoint import write_durably
 from mmdeit.registry import HOOKS
 
-
-def _write_text(text: str):
-    def write(path: str) -> None:
-        with open(path, 'w') as f:
-            f.write(text)
-    return write
+POINTER = 'last_checkpoint'
 
 
 @HOOKS.register_module()
@@ -43,7 +41,7 @@ class AtomicCheckpointHook(CheckpointHook):
             for folder in {self.out_dir, runner.work_dir}:
                 for stale in glob.glob(osp.join(folder, '.*.tmp')):
                     name = osp.basename(stale)
-                    if '.pth.' in name or name.startswith('.last_checkpoint.'):
+                    if '.pth.' in name or name.startswith(f'.{POINTER}.'):
                         os.remove(stale)
                         runner.logger.info(
                             f'removed {stale}, left by a save that was cut')
@@ -52,37 +50,60 @@ class AtomicCheckpointHook(CheckpointHook):
         return isinstance(self.file_backend, LocalBackend)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        # mmengine's save (the only method of CheckpointHook that saves; it
+        # is private), with two of its file operations put in order: it
+        # removes the outdated checkpoints before it saves and rewrites
+        # last_checkpoint in place. It removes through self.file_backend
+        # and writes the pointer into runner.work_dir, so both are lent.
         if not self._is_local():
             return super()._save_checkpoint_with_step(runner, step, meta)
-        outdated = []
-        # _save_checkpoint and _save_best_checkpoint may both save `step`
-        if self.max_keep_ckpts > 0 and not (
-                self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
-            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-                outdated.append(self.keep_ckpt_ids.popleft())
-            self.keep_ckpt_ids.append(step)
-            runner.message_hub.update_info('keep_ckpt_ids',
-                                           list(self.keep_ckpt_ids))
-        filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        backend = self.file_backend
+        self.file_backend = deferred = _RemovalsDeferred(backend)
+        try:
+            with tempfile.TemporaryDirectory() as scratch:
+                super()._save_checkpoint_with_step(
+                    _WorkDirElsewhere(runner, scratch), step, meta)
+                if is_main_process():
+                    write_durably(
+                        osp.join(runner.work_dir, POINTER),
+                        lambda tmp: shutil.copyfile(
+                            osp.join(scratch, POINTER), tmp))
+        finally:
+            self.file_backend = backend
+        deferred.carry_out()
 
-        runner.save_checkpoint(
-            self.out_dir,
-            filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
-        if not is_main_process():
-            return
-        write_durably(osp.join(runner.work_dir, 'last_checkpoint'),
-                      _write_text(self.last_ckpt))
-        for old_step in outdated:
-            path = self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(old_step))
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
+
+class _RemovalsDeferred:
+    """A file backend whose ``remove`` and ``rmtree`` wait for
+    :meth:`carry_out`; everything else is the wrapped backend's."""
+
+    def __init__(self, backend: BaseStorageBackend):
+        self.backend = backend
+        self.removals: List[Tuple[Callable[[str], None], str]] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.backend, name)
+
+    def remove(self, path: str) -> None:
+        self.removals.append((self.backend.remove, path))
+
+    def rmtree(self, path: str) -> None:
+        self.removals.append((self.backend.rmtree, path))
+
+    def carry_out(self) -> None:
+        for remove, path in self.removals:
+            remove(path)
+        self.removals.clear()
+
+
+class _WorkDirElsewhere:
+    """The runner as mmengine's save sees it: the runner's attributes, but a
+    scratch ``work_dir`` (where mmengine writes ``last_checkpoint`` in
+    place)."""
+
+    def __init__(self, runner, work_dir: str):
+        self.runner = runner
+        self.work_dir = work_dir
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)

@@ -1,4 +1,11 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
+from .non_finite import (GuardedAmpOptimWrapper, GuardedAutocastOptimWrapper,
+                         GuardedOptimWrapper, NonFiniteLossError,
+                         NonFiniteLossGuard)
 
-__all__ = ['AutocastOptimWrapper', 'LayerDecayOptimWrapperConstructor']
+__all__ = [
+    'AutocastOptimWrapper', 'LayerDecayOptimWrapperConstructor',
+    'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
+    'GuardedAutocastOptimWrapper', 'NonFiniteLossError', 'NonFiniteLossGuard'
+]

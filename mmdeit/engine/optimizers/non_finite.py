@@ -1,12 +1,14 @@
 """Keep a non-finite loss away from the weights."""
-import functools
 import logging
-from typing import Optional, Type
+from typing import Dict, Optional, Type
 
 import torch
 from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub, print_log
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
+from mmdeit.registry import OPTIM_WRAPPERS
+from .autocast_optim_wrapper import AutocastOptimWrapper
 
 POLICIES = ('raise', 'skip')
 
@@ -88,16 +90,35 @@ def _training_position():
     return where, hub.get_info('last_ckpt')
 
 
-@functools.lru_cache(maxsize=None)
-def guarded(wrapper_type: Type[OptimWrapper]) -> Type[OptimWrapper]:
-    """``wrapper_type`` with :class:`NonFiniteLossGuard` mixed in (same
-    name; ``isinstance`` checks against ``wrapper_type`` still hold)."""
-    if issubclass(wrapper_type, NonFiniteLossGuard):
-        return wrapper_type
-    return type(wrapper_type.__name__, (NonFiniteLossGuard, wrapper_type),
-                dict(__module__=__name__,
-                     __doc__=f'{wrapper_type.__name__} refusing non-finite '
-                     'losses (see NonFiniteLossGuard).'))
+@OPTIM_WRAPPERS.register_module()
+class GuardedOptimWrapper(NonFiniteLossGuard, OptimWrapper):
+    """``OptimWrapper`` refusing non-finite losses (see
+    :class:`NonFiniteLossGuard`)."""
 
 
-__all__ = ['NonFiniteLossError', 'NonFiniteLossGuard', 'guarded']
+@OPTIM_WRAPPERS.register_module()
+class GuardedAmpOptimWrapper(NonFiniteLossGuard, AmpOptimWrapper):
+    """``AmpOptimWrapper`` refusing non-finite losses (see
+    :class:`NonFiniteLossGuard`)."""
+
+
+@OPTIM_WRAPPERS.register_module()
+class GuardedAutocastOptimWrapper(NonFiniteLossGuard, AutocastOptimWrapper):
+    """:class:`AutocastOptimWrapper` refusing non-finite losses (see
+    :class:`NonFiniteLossGuard`)."""
+
+
+# the guarded version of each wrapper type; a wrapper of another type gets
+# the guard from a class of its own: ``class GuardedMine(NonFiniteLossGuard,
+# Mine)``, registered in OPTIM_WRAPPERS
+GUARDED_WRAPPERS: Dict[Type[OptimWrapper], Type[NonFiniteLossGuard]] = {
+    OptimWrapper: GuardedOptimWrapper,
+    AmpOptimWrapper: GuardedAmpOptimWrapper,
+    AutocastOptimWrapper: GuardedAutocastOptimWrapper,
+}
+
+__all__ = [
+    'NonFiniteLossError', 'NonFiniteLossGuard', 'GuardedOptimWrapper',
+    'GuardedAmpOptimWrapper', 'GuardedAutocastOptimWrapper',
+    'GUARDED_WRAPPERS'
+]
