@@ -2,10 +2,11 @@
 reference, in and back out."""
 import pytest
 import torch
-from reference_models import DEPTH, VARIANTS, full_size_model, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
 from mmdeit.checkpoint.export import mmdeit_to_timm, save_timm
+from tests.helpers.reference_models import (DEPTH, VARIANTS, full_size_model,
+                                            mmdeit_model)
 
 timm = pytest.importorskip('timm')
 

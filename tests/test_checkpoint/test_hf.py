@@ -6,9 +6,6 @@ import logging
 import pytest
 import torch
 from mmengine.logging import MMLogger
-from reference_models import (VARIANTS, full_size_model, hf_config_for,
-                              hf_model_for, images, mmdeit_model, perturb_,
-                              shallow)
 
 import mmdeit
 from mmdeit.checkpoint import (CheckpointError, convert_to_mmdeit,
@@ -17,6 +14,10 @@ from mmdeit.checkpoint.export import (hf_architecture, hf_config,
                                       hf_preprocessor_config, mmdeit_to_hf,
                                       save_hf)
 from mmdeit.checkpoint.hf import hf_to_mmdeit, read_hf_folder
+from tests.helpers.reference_models import (VARIANTS, full_size_model,
+                                            hf_config_for, hf_model_for,
+                                            images, mmdeit_model, perturb_,
+                                            shallow)
 
 transformers = pytest.importorskip('transformers')
 

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.hooks import Hook
-from reliability_helpers import build_runner, read, tiny_config
 
 from mmdeit.engine.optimizers.non_finite import NonFiniteLossError
+from tests.helpers.image_folder import read_runner_checkpoint as read
+from tests.helpers.tiny_runner import build_runner, tiny_config
 
 
 class PoisonIteration(Hook):
