@@ -4,17 +4,15 @@
 # tools/demo.py trains; to run this config by hand, train the teacher
 # config first and pass its checkpoint:
 #   --cfg-options model.teacher.checkpoint=work_dirs/.../epoch_1.pth
-_base_ = ['./deit-tiny-p7_1xb128_fashion-mnist.py']
+_base_ = ['./deit-tiny-p7_1xb128_fashion-mnist.py',
+          '../_base_/distillation/deit_hard_regnety-16gf.py']
 
+# DeiT's hard distillation with the demo's teacher in place of RegNetY-16GF
 model = dict(
-    type='DistilledImageClassifier',
-    backbone=dict(type='DistilledVisionTransformer'),
-    head=dict(type='DeiTClsHead'),
+    _base_.distilled_deit.model,
     teacher=dict(
         cfg='regnety-200mf_1xb128_fashion-mnist',
-        checkpoint='work_dirs/demo/seed0/teacher/epoch_1.pth'),
-    distillation=dict(type='hard', alpha=0.5))
-
-val_evaluator = dict(type='DistillationAccuracy', topk=(1, 5))
+        checkpoint='work_dirs/demo/seed0/teacher/epoch_1.pth'))
+val_evaluator = _base_.distilled_deit.val_evaluator
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='DistillationRecordHook')]
+custom_hooks = _base_.distilled_deit.custom_hooks

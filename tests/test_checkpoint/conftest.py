@@ -2,7 +2,8 @@ from typing import NamedTuple
 
 import pytest
 import torch
-from reference_models import VARIANTS, images, timm_model_for
+
+from tests.helpers.reference_models import VARIANTS, images, timm_model_for
 
 
 class TimmReference(NamedTuple):

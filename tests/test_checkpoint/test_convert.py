@@ -2,10 +2,11 @@
 silently."""
 import pytest
 import torch
-from reference_models import hf_model_for, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
 from mmdeit.apis.conversion import check_complete, import_checkpoint
+from tests.helpers.reference_models import (hf_config_for, hf_model_for,
+                                            mmdeit_model)
 
 
 def test_each_layout_converts_with_its_meta(tmp_path, timm_reference):
@@ -42,7 +43,6 @@ def test_missing_unused_and_misshapen_keys_are_listed():
 
 def test_dropping_on_purpose_is_recorded(tmp_path):
     import transformers
-    from reference_models import hf_config_for
     transformers.DeiTModel(hf_config_for(
         'deit-tiny-distilled_pt-4xb256_in1k')).save_pretrained(tmp_path)
     with pytest.raises(CheckpointError, match='pooler.dense.weight'):

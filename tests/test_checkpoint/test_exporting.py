@@ -2,10 +2,11 @@
 reference, in and back out."""
 import pytest
 import torch
-from reference_models import DEPTH, VARIANTS, full_size_model, mmdeit_model
 
 from mmdeit.checkpoint import CheckpointError
 from mmdeit.checkpoint import from_mmdeit, save_timm
+from tests.helpers.reference_models import (DEPTH, VARIANTS, full_size_model,
+                                            mmdeit_model)
 
 timm = pytest.importorskip('timm')
 

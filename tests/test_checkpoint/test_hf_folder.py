@@ -6,15 +6,16 @@ import logging
 import pytest
 import torch
 from mmengine.logging import MMLogger
-from reference_models import (VARIANTS, full_size_model, hf_config_for,
-                              hf_model_for, images, mmdeit_model, perturb_,
-                              shallow)
 
 import mmdeit
 from mmdeit.checkpoint import (CheckpointError, from_mmdeit, load_pretrained,
                                read_hf_folder, save_hf, to_mmdeit)
 from mmdeit.checkpoint.hf_folder import hf_config, hf_preprocessor_config
 from mmdeit.checkpoint.layouts.hf import hf_architecture
+from tests.helpers.reference_models import (VARIANTS, full_size_model,
+                                            hf_config_for, hf_model_for,
+                                            images, mmdeit_model, perturb_,
+                                            shallow)
 
 transformers = pytest.importorskip('transformers')
 

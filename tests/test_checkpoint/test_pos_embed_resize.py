@@ -4,12 +4,13 @@ does, F.interpolate without corner alignment), the class and distillation
 tokens' embeddings are kept, everything else is copied."""
 import pytest
 import torch
-from reference_models import (hf_model_for, mmdeit_model, mmpretrain_literal,
-                              save_mmpretrain, shallow)
 
 from mmdeit.apis import build_model_from_config, load_config
 from mmdeit.checkpoint import (to_mmdeit, load_pretrained,
                                read_checkpoint, unwrap_state_dict)
+from tests.helpers.reference_models import (hf_model_for, mmdeit_model,
+                                            mmpretrain_literal,
+                                            save_mmpretrain, shallow)
 
 
 def timm_resized(pos_embed, extra_tokens, new_side):

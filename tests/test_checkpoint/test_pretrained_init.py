@@ -8,11 +8,12 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope
-from reference_models import (VARIANTS, hf_model_for, images, mmdeit_model,
-                              mmpretrain_literal, shallow)
 
 from mmdeit.apis import build_model_from_config, load_config
 from mmdeit.checkpoint import CheckpointError, PretrainedInit
+from tests.helpers.reference_models import (VARIANTS, hf_model_for, images,
+                                            mmdeit_model, mmpretrain_literal,
+                                            shallow)
 
 NAME = 'deit-tiny_pt-4xb256_in1k'
 DISTILLED = 'deit-tiny-distilled_pt-4xb256_in1k'

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from reliability_helpers import build_runner, tiny_config
 from torch import nn
 
 from mmdeit.apis import build_model_from_config
 from mmdeit.checkpoint.layouts.timm import TIMM_TABLE
 from mmdeit.engine.optimizers.non_finite import NonFiniteLossGuard
 from mmdeit.utils import register_all_modules
+from tests.helpers.tiny_runner import build_runner, tiny_config
 
 CONFIGS = Path(__file__).parents[2] / 'configs/deit'
 RATE = 0.65

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from reliability_helpers import build_runner, log_text, tiny_config, write_images
 from torch import nn
 
 from mmdeit.engine.optimizers.lr_scaling import scale_lr
+from tests.helpers.image_folder import write_image_folder
+from tests.helpers.tiny_runner import build_runner, log_text, tiny_config
 
 CONFIGS = Path(__file__).parents[2] / 'configs/deit'
 
@@ -64,7 +65,7 @@ def test_accumulated_iterations_count_in_the_batch():
 def train_one_epoch(tmp_path, **options):
     """The user config over DeiT-tiny at batch 32 on one process: 64
     images, one epoch of two iterations."""
-    write_images(tmp_path / 'data', classes=2, train=32)
+    write_image_folder(tmp_path / 'data', 2, (('train', 32), ('val', 1)))
     cfg = tiny_config(tmp_path, **{'train_dataloader.batch_size': 32,
                                    'train_cfg.max_epochs': 1, **options})
     runner = build_runner(cfg)

@@ -9,11 +9,12 @@ import torch
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
-from reliability_helpers import build_runner, read, tiny_config, tool
 
-from mmdeit.checkpoint import CheckpointError
-from mmdeit.checkpoint import write_durably
+from mmdeit.checkpoint import CheckpointError, write_durably
 from mmdeit.engine.optimizers import GuardedOptimWrapper, NonFiniteLossGuard
+from tests.helpers.image_folder import read_runner_checkpoint as read
+from tests.helpers.repo import load_tool
+from tests.helpers.tiny_runner import build_runner, tiny_config
 
 
 def write_text(text: str, fail: bool = False):
@@ -130,7 +131,7 @@ def unsafe_checkpoint(tmp_path_factory) -> tuple:
 
 def test_resume_refuses_unsafe_checkpoint_unless_trusted(tmp_path,
                                                          unsafe_checkpoint):
-    train = tool('train')
+    train = load_tool('tools/train.py')
     config, checkpoint = unsafe_checkpoint
     argv = [str(config), '--work-dir', str(tmp_path / 'resumed'),
             '--resume', str(checkpoint), '--cfg-options',
@@ -148,7 +149,7 @@ def test_resume_refuses_unsafe_checkpoint_unless_trusted(tmp_path,
 
 
 def test_test_tool_trusts_only_when_told(tmp_path, unsafe_checkpoint):
-    test_tool = tool('test')
+    test_tool = load_tool('tools/test.py')
     config, checkpoint = unsafe_checkpoint
     argv = [str(config), str(checkpoint), '--work-dir', str(tmp_path)]
     with pytest.raises(CheckpointError, match='trusted=True'):

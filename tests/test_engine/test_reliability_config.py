@@ -4,10 +4,11 @@ tile, head and data preprocessor disagreeing on the number of classes."""
 import re
 
 import pytest
-from reliability_helpers import tiny_config, tool
 
 from mmdeit.apis import get_model
 from mmdeit.utils.registry_hints import UnknownTypeError, explain_unknown_type
+from tests.helpers.repo import load_tool
+from tests.helpers.tiny_runner import tiny_config
 
 
 @pytest.mark.parametrize('option, message', [
@@ -24,8 +25,9 @@ from mmdeit.utils.registry_hints import UnknownTypeError, explain_unknown_type
 def test_unknown_type_names_closest(tmp_path, option, message):
     config = tiny_config(tmp_path).filename
     with pytest.raises(UnknownTypeError, match=re.escape(message)):
-        tool('train').main([config, '--work-dir', str(tmp_path / 'work'),
-                            '--cfg-options', option])
+        load_tool('tools/train.py').main(
+            [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+             option])
 
 
 def test_get_model_names_closest(tmp_path):
@@ -48,6 +50,6 @@ def test_inconsistent_model_fails_at_build(tmp_path, option, named):
     config = tiny_config(tmp_path).filename
     work = tmp_path / 'work'
     with pytest.raises(ValueError, match=re.escape(named)):
-        tool('train').main([config, '--work-dir', str(work),
-                            '--cfg-options', option])
+        load_tool('tools/train.py').main(
+            [config, '--work-dir', str(work), '--cfg-options', option])
     assert not list(work.glob('*.pth'))

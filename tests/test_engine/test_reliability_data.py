@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.dataset import DefaultSampler, pseudo_collate
-from reliability_helpers import (build_runner, log_text, tiny_config, tool,
-                                 write_images)
 from torch.utils.data import DataLoader
 
 from mmdeit.datasets import CustomDataset, ResumableBatchSampler
 from mmdeit.datasets.fetching import SeededIndex, UnreadableImageError
 from mmdeit.datasets.transforms import LoadImageFromFile
 from mmdeit.engine.hooks import TooManyBadImagesError
+from tests.helpers.image_folder import write_image_folder
+from tests.helpers.repo import load_tool
+from tests.helpers.tiny_runner import build_runner, log_text, tiny_config
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
@@ -39,7 +40,7 @@ def spoil(folder: Path) -> dict:
 
 @pytest.fixture
 def data_root(tmp_path) -> Path:
-    return write_images(tmp_path / 'data', classes=2, train=4)
+    return write_image_folder(tmp_path / 'data', 2)
 
 
 def test_loader_names_file_and_reason(data_root):
@@ -151,7 +152,7 @@ def test_missing_paths_named_before_training(tmp_path, option, value, named):
             'val_dataloader.dataset.lazy_init=True']
     with pytest.raises(FileNotFoundError,
                        match=re.escape(repr(named.format(tmp=tmp_path)))):
-        tool('train').main(argv)
+        load_tool('tools/train.py').main(argv)
     logs = log_text(work)
     assert 'Config:' in logs and 'Epoch(train)' not in logs
     assert not list(work.glob('*.pth'))

@@ -6,11 +6,12 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
-from reliability_helpers import build_runner, log_text, read, tiny_config
 
 from mmdeit.engine.optimizers import (GuardedAutocastOptimWrapper,
                                       GuardedOptimWrapper, NonFiniteLossError)
 from mmdeit.registry import OPTIM_WRAPPERS
+from tests.helpers.image_folder import read_runner_checkpoint as read
+from tests.helpers.tiny_runner import build_runner, tiny_config
 
 
 class PoisonIteration(Hook):

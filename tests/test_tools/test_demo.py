@@ -1,10 +1,8 @@
 """`make demo` cannot rot: tools/demo.py --quick, end to end, on a small
 Fashion-MNIST-shaped set of IDX files the test writes (no Debian package, no
 download): conversion, teacher, three students, tests, the table."""
-import gzip
 import io
 import json
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).parents[2]
-sys.path.insert(0, str(ROOT / 'tools'))
-import demo  # noqa: E402
+from tests.helpers.idx_files import IDX_FILES, write_idx
+from tests.helpers.repo import ROOT, load_tool
 
-IDX_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
-             'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """uint8 ``array`` as a gzipped IDX file."""
-    header = struct.pack('>BBBB', 0, 0, 0x08, array.ndim)
-    header += struct.pack(f'>{array.ndim}I', *array.shape)
-    path.write_bytes(gzip.compress(header + array.tobytes()))
+demo = load_tool('tools/demo.py')
 
 
 @pytest.fixture(scope='module')

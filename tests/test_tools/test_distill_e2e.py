@@ -3,22 +3,17 @@ tools/train.py, distil a DeiT student from that teacher's config and
 checkpoint, evaluate the student with tools/test.py (per-head, teacher and
 agreement metrics)."""
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 
 import mmdeit
+from tests.helpers.image_folder import (read_runner_checkpoint,
+                                        write_image_folder)
+from tests.helpers.repo import ROOT, run_in_repo
 
-from mmdeit.checkpoint import allow_runner_checkpoints
-
-ROOT = Path(__file__).parents[2]
 DATA = '''
 data_root = '{data_root}'
 data_preprocessor = dict(num_classes=3)
@@ -67,42 +62,22 @@ model = dict(
 ''' + DATA
 
 
-def make_image_folder(root: Path) -> None:
-    rng = np.random.default_rng(0)
-    for split, count in (('train', 4), ('val', 2)):
-        for label in range(3):
-            folder = root / split / f'class_{label}'
-            folder.mkdir(parents=True)
-            colour = np.roll([200, 30, 30], label)
-            for index in range(count):
-                noise = rng.normal(0, 25, (40, 48, 3))
-                image = np.clip(colour + noise, 0, 255).astype(np.uint8)
-                cv2.imwrite(str(folder / f'{index}.png'), image)
-
-
 def run(*args: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                          text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=300)
+    done = run_in_repo([sys.executable, *args])
     assert done.returncode == 0, done.stdout[-6000:]
     return done.stdout
 
 
-def read(path: Path) -> dict:
-    with allow_runner_checkpoints():
-        return torch.load(path, map_location='cpu', weights_only=True)
-
-
 def test_train_teacher_then_distil_and_test(tmp_path):
-    make_image_folder(tmp_path / 'data')
+    write_image_folder(tmp_path / 'data', 3, (('train', 4), ('val', 2)),
+                       size=(40, 48))
     teacher_config = tmp_path / 'my_teacher.py'
     teacher_config.write_text(TEACHER.format(root=ROOT,
                                              data_root=tmp_path / 'data'))
     run('tools/train.py', str(teacher_config), '--work-dir',
         str(tmp_path / 'teacher'))
     teacher_checkpoint = tmp_path / 'teacher' / 'epoch_1.pth'
-    teacher_state = read(teacher_checkpoint)['state_dict']
+    teacher_state = read_runner_checkpoint(teacher_checkpoint)['state_dict']
 
     student_config = tmp_path / 'my_student.py'
     student_config.write_text(STUDENT.format(
@@ -113,7 +88,7 @@ def test_train_teacher_then_distil_and_test(tmp_path):
               str(work_dir))
     assert 'loss_distill' in log
 
-    checkpoint = read(work_dir / 'epoch_1.pth')
+    checkpoint = read_runner_checkpoint(work_dir / 'epoch_1.pth')
     # the student's weights only, and where its teacher came from
     state = checkpoint['state_dict']
     assert 'backbone.stem.conv.weight' in teacher_state

@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -15,10 +14,9 @@ import numpy as np
 import pytest
 
 from mmdeit.datasets import CustomDataset
+from tests.helpers.repo import load_tool
 
-ROOT = Path(__file__).parents[2]
-sys.path.insert(0, str(ROOT / 'tools' / 'dataset_converters'))
-import fashion_mnist  # noqa: E402
+fashion_mnist = load_tool('tools/dataset_converters/fashion_mnist.py')
 
 TYPE_CODES = {np.dtype('u1'): 0x08, np.dtype('>i4'): 0x0C,
               np.dtype('>f4'): 0x0D}

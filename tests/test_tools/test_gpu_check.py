@@ -1,16 +1,14 @@
 """tools/analysis_tools/gpu_check.py in its CPU mode (--device cpu --quick):
 every part runs and the Markdown table holds its figures."""
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from tests.helpers.repo import load_tool
+
 pytest.importorskip('timm')
-sys.path.insert(0, str(Path(__file__).parents[2] / 'tools' /
-                       'analysis_tools'))
-import gpu_check  # noqa: E402
+gpu_check = load_tool('tools/analysis_tools/gpu_check.py')
 
 
 def test_quick_cpu_run_writes_every_table(tmp_path):

@@ -17,15 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
 from mmdeit.checkpoint import read_checkpoint
-from mmdeit.checkpoint import allow_runner_checkpoints
+from tests.helpers.image_folder import (read_runner_checkpoint as read,
+                                        write_image_folder)
+from tests.helpers.repo import DEIT_TINY_CONFIG, ROOT
 
-ROOT = Path(__file__).parents[2]
 CONFIG = '''
 _base_ = ['{base}']
 data_root = '{data_root}'
@@ -85,19 +84,10 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1')
 @pytest.fixture(scope='module')
 def config(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('resume_after_kill')
-    rng = np.random.default_rng(0)
-    for split, count in (('train', 4), ('val', 1)):
-        for label in range(4):
-            folder = root / 'data' / split / f'class_{label}'
-            folder.mkdir(parents=True)
-            for index in range(count):
-                image = rng.normal(60 * label, 40, (20, 24, 3))
-                cv2.imwrite(str(folder / f'{index}.png'),
-                            np.clip(image, 0, 255).astype(np.uint8))
+    write_image_folder(root / 'data', 4)
     path = root / 'my_deit.py'
-    path.write_text(CONFIG.format(
-        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
-        data_root=root / 'data'))
+    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG,
+                                  data_root=root / 'data'))
     return path
 
 
@@ -110,11 +100,6 @@ def run(command: list, env: dict = ENV) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=300, start_new_session=True)
-
-
-def read(path: Path) -> dict:
-    with allow_runner_checkpoints():
-        return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def assert_identical(checkpoint: dict, reference: dict) -> None:

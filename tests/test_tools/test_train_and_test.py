@@ -2,20 +2,18 @@
 on a user config written the MMPretrain way (the repo's DeiT-tiny config as
 base, a CustomDataset folder, a tiny arch, 3 classes)."""
 import json
-import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
-from mmdeit.checkpoint import allow_runner_checkpoints
+import mmdeit
+from tests.helpers.image_folder import (read_runner_checkpoint as read,
+                                        write_image_folder)
+from tests.helpers.repo import DEIT_TINY_CONFIG, run_in_repo
 
-ROOT = Path(__file__).parents[2]
 CLASSES = 3
 USER_CONFIG = '''
 _base_ = ['{base}']
@@ -60,36 +58,19 @@ QUIET = ['default_hooks.logger.interval=1']
 @pytest.fixture(scope='module')
 def user_config(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('deit_e2e')
-    rng = np.random.default_rng(0)
-    for split, count in (('train', 4), ('val', 2)):
-        for label in range(CLASSES):
-            folder = root / 'data' / split / f'class_{label}'
-            folder.mkdir(parents=True)
-            colour = np.roll([200, 30, 30], label)
-            for index in range(count):
-                noise = rng.normal(0, 25, (40, 48, 3))
-                image = np.clip(colour + noise, 0, 255).astype(np.uint8)
-                suffix = 'png' if index % 2 else 'jpg'
-                cv2.imwrite(str(folder / f'{index}.{suffix}'), image)
+    # JPEG and PNG files both
+    write_image_folder(root / 'data', CLASSES, (('train', 4), ('val', 2)),
+                       size=(40, 48), formats=('jpg', 'png'))
     config = root / 'my_deit.py'
-    config.write_text(USER_CONFIG.format(
-        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
-        data_root=root / 'data'))
+    config.write_text(USER_CONFIG.format(base=DEIT_TINY_CONFIG,
+                                         data_root=root / 'data'))
     return config
 
 
 def run(*command: str, env: dict = None) -> str:
-    full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-    done = subprocess.run(command, cwd=ROOT, env=full_env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=300)
+    done = run_in_repo(command, env)
     assert done.returncode == 0, done.stdout[-6000:]
     return done.stdout
-
-
-def read(path: Path) -> dict:
-    with allow_runner_checkpoints():
-        return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def logged_lrs(work_dir: Path) -> list:
@@ -153,7 +134,6 @@ def test_train_resume_and_test(user_config, tmp_path):
 def val_top1(config: Path, checkpoint: str) -> float:
     """Top-1 (%) of the checkpoint on the config's val images, predicted
     one image at a time by the inferencer."""
-    import mmdeit
     inferencer = mmdeit.ImageClassificationInferencer(
         str(config), pretrained=checkpoint)
     images = sorted(Path(inferencer.model.cfg.data_root, 'val').glob('*/*'))

@@ -2,22 +2,20 @@
 ends with the source's weights (resized to the model's grid where it
 differs); a file that does not fit the model is refused. And MMPretrain's
 fine-tuning idiom (``backbone.init_cfg`` Pretrained) through the runner."""
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
-from mmdeit.checkpoint import allow_runner_checkpoints, to_mmdeit
+from mmdeit.checkpoint import to_mmdeit
+from tests.helpers.image_folder import (read_runner_checkpoint,
+                                        write_image_folder)
+from tests.helpers.repo import DEIT_TINY_CONFIG, run_in_repo
 
 timm = pytest.importorskip('timm')
 
-ROOT = Path(__file__).parents[2]
 CONFIG = '''
 _base_ = ['{base}']
 
@@ -53,17 +51,10 @@ test_evaluator = None
 @pytest.fixture(scope='module')
 def config(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('load_from')
-    rng = np.random.default_rng(0)
-    for label in range(3):
-        folder = root / 'data' / f'class_{label}'
-        folder.mkdir(parents=True)
-        for index in range(2):
-            image = rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)
-            cv2.imwrite(str(folder / f'{index}.png'), image)
+    write_image_folder(root / 'data', 3, (('train', 2), ), size=(36, 36))
     path = root / 'tiny.py'
-    path.write_text(CONFIG.format(
-        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
-        data_root=root / 'data'))
+    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG,
+                                  data_root=root / 'data' / 'train'))
     return path
 
 
@@ -89,16 +80,11 @@ def train(config: Path, work_dir: Path, load_from: Path, *options: str):
 def run_train(config: Path, work_dir: Path, *options: str):
     command = [sys.executable, 'tools/train.py', str(config), '--work-dir',
                str(work_dir), '--cfg-options', *options]
-    return subprocess.run(
-        command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        timeout=300)
+    return run_in_repo(command)
 
 
 def trained_weights(work_dir: Path) -> dict:
-    with allow_runner_checkpoints():
-        return torch.load(work_dir / 'epoch_1.pth', map_location='cpu',
-                          weights_only=True)['state_dict']
+    return read_runner_checkpoint(work_dir / 'epoch_1.pth')['state_dict']
 
 
 def test_official_file_is_loaded_and_kept(config, tmp_path):

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).parents[2]
-sys.path.insert(0, str(ROOT / 'tools'))
-import transfer_demo  # noqa: E402
-from test_demo import write_idx, IDX_FILES  # noqa: E402
+from tests.helpers.idx_files import IDX_FILES, write_idx
+from tests.helpers.repo import ROOT, load_tool
+
+transfer_demo = load_tool('tools/transfer_demo.py')
 
 
 def fake_fashion_mnist(root: Path, per_class: int) -> None:

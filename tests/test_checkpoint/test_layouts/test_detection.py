@@ -5,19 +5,19 @@ import itertools
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-from reference_models import (hf_model_for, mmdeit_model, mmpretrain_literal,
-                              timm_model_for)
 
 from mmdeit.checkpoint import (LAYOUTS, CheckpointError, detect_layout,
                                from_mmdeit, load_pretrained, to_mmdeit)
 from mmdeit.checkpoint import layouts as layouts_package
+from tests.helpers.reference_models import (hf_model_for, mmdeit_model,
+                                            mmpretrain_literal,
+                                            timm_model_for)
+from tests.helpers.repo import ROOT
 
 timm = pytest.importorskip('timm')
-ROOT = Path(__file__).parents[3]
 NAME = 'deit-tiny-distilled_pt-4xb256_in1k'
 
 

@@ -3,10 +3,11 @@
 timm's by the table in reference_models."""
 import pytest
 import torch
-from reference_models import (VARIANTS, mmdeit_model, mmpretrain_literal,
-                              save_mmpretrain, to_mmpretrain)
 
 from mmdeit.checkpoint import CheckpointError, detect_layout, load_pretrained
+from tests.helpers.reference_models import (VARIANTS, mmdeit_model,
+                                            mmpretrain_literal,
+                                            save_mmpretrain, to_mmpretrain)
 
 
 @pytest.mark.parametrize('name', ['deit-tiny_pt-4xb256_in1k',

@@ -1,18 +1,15 @@
 """tools/deployment/pytorch2onnx.py on a reduced config: the checkpoint's
 weights reach the ONNX file, and onnxruntime agrees with PyTorch."""
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 import mmdeit
 from mmdeit.apis.onnx_model import OnnxClassifier
+from tests.helpers.repo import ROOT, load_tool
 
 pytest.importorskip('onnxruntime')
-ROOT = Path(__file__).parents[3]
-sys.path.insert(0, str(ROOT / 'tools' / 'deployment'))
-import pytorch2onnx  # noqa: E402
+pytorch2onnx = load_tool('tools/deployment/pytorch2onnx.py')
 
 CONFIG = '''
 _base_ = ['{base}']

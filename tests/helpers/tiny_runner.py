@@ -1,18 +1,15 @@
-"""A tiny DeiT training setup for the reliability tests: image folders
-written in tmp and a user config on the repo's DeiT-tiny config (embed 16,
-one layer, 16 px images, patch 8)."""
-import importlib.util
+"""A tiny DeiT training setup for the engine tests: image folders written
+in tmp and a user config on the repo's DeiT-tiny config (embed 16, one
+layer, 16 px images, patch 8), built into a runner in this process."""
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
 from mmengine.config import Config
 
-from mmdeit.checkpoint import allow_runner_checkpoints
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import register_all_modules
+from tests.helpers.image_folder import write_image_folder
+from tests.helpers.repo import DEIT_TINY_CONFIG
 
-ROOT = Path(__file__).parents[2]
-BASE = ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py'
 CONFIG = '''
 _base_ = ['{base}']
 data_root = '{data_root}'
@@ -51,29 +48,13 @@ randomness = dict(seed=0)
 '''
 
 
-def write_images(root: Path, classes: int = 2, train: int = 4,
-                 val: int = 1) -> Path:
-    """``root/{train,val}/class_<k>/<i>.png``: ``train`` (``val``) noisy
-    20x24 images per class."""
-    rng = np.random.default_rng(0)
-    for split, count in (('train', train), ('val', val)):
-        for label in range(classes):
-            folder = root / split / f'class_{label}'
-            folder.mkdir(parents=True, exist_ok=True)
-            for index in range(count):
-                image = rng.normal(60 * label + 40, 30, (20, 24, 3))
-                cv2.imwrite(str(folder / f'{index}.png'),
-                            np.clip(image, 0, 255).astype(np.uint8))
-    return root
-
-
 def write_config(folder: Path, data_root: Path, classes: int = 2,
                  extra: str = '') -> Path:
     """The user config (plus ``extra`` lines) as ``folder/deit_<folder
     name>.py``: runners of one process started within a second get distinct
     experiment names, hence their own loggers and log files."""
     path = folder / f'deit_{folder.name}.py'
-    path.write_text(CONFIG.format(base=BASE, data_root=data_root,
+    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG, data_root=data_root,
                                   classes=classes) + extra)
     return path
 
@@ -83,7 +64,7 @@ def tiny_config(tmp_path: Path, classes: int = 2, extra: str = '',
     """The config, with ``options`` (dotted keys) merged and a work dir."""
     data_root = tmp_path / 'data'
     if not data_root.exists():
-        write_images(data_root, classes)
+        write_image_folder(data_root, classes)
     cfg = Config.fromfile(write_config(tmp_path, data_root, classes, extra))
     cfg.merge_from_dict(options)
     cfg.work_dir = str(tmp_path / 'work')
@@ -91,24 +72,8 @@ def tiny_config(tmp_path: Path, classes: int = 2, extra: str = '',
 
 
 def build_runner(cfg: Config):
-    from mmdeit.registry import RUNNERS
-    from mmdeit.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     return RUNNERS.build(cfg)
-
-
-def tool(name: str):
-    """tools/<name>.py as a module (its ``main(argv)``)."""
-    spec = importlib.util.spec_from_file_location(
-        f'{name}_tool', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def read(path) -> dict:
-    with allow_runner_checkpoints():
-        return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def log_text(work_dir: Path) -> str:

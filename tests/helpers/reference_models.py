@@ -1,5 +1,4 @@
-"""Reference models with random weights for the checkpoint tests (imported
-by them as ``reference_models``).
+"""Reference models with random weights for the checkpoint tests.
 
 The eight zoo variants are checked at their real width, number of heads and
 image size but with ``DEPTH`` layers where logits are compared (the layout
