@@ -246,8 +246,8 @@ def use_norm_eps(model: nn.Module, eps: float, source: str = '') -> None:
     print_log(
         f'{source} was made with LayerNorm eps {eps:g}; the model had '
         f'{", ".join(f"{e:g}" for e in differing)}. Using {eps:g} so that '
-        'its outputs match the source (set backbone.norm_cfg=dict(type="LN", '
-        f'eps={eps:g}) in the config to build it so).',
+        'its outputs match the source (set backbone.norm_eps='
+        f'{eps:g} in the config to build it so).',
         logger='current', level=30)
     for norm in norms:
         norm.eps = eps

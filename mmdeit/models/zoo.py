@@ -181,7 +181,8 @@ def get_model(model: Union[str, Config],
         if report.norm_eps is not None:
             # the model now uses the eps of its weights (e.g. a Hugging Face
             # config's 1e-12); say so in the config it carries.
-            cfg.model.backbone.norm_cfg = dict(type='LN', eps=report.norm_eps)
+            cfg.model.backbone.pop('norm_cfg', None)
+            cfg.model.backbone.norm_eps = report.norm_eps
         if report.new_head:
             with quiet_init_log():
                 net.head.init_weights()

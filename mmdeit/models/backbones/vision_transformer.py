@@ -5,6 +5,7 @@ Parameter names (all under ``backbone.`` in a classifier):
 ``pos_embed`` (1, T + h * w, C), ``patch_embed.projection``,
 ``layers.{i}.{ln1,attn.qkv,attn.proj,ln2,ffn.fc1,ffn.fc2}`` and ``norm``.
 """
+import warnings
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -42,6 +43,18 @@ def parse_arch(arch: Union[str, dict]) -> dict:
     if missing:
         raise KeyError(f'arch dict lacks {missing}; it needs {list(ARCH_KEYS)}')
     return {key: arch[key] for key in ARCH_KEYS}
+
+
+def _eps_of_norm_cfg(norm_cfg: dict) -> float:
+    """The eps of a config written with the old ``norm_cfg``, with a
+    warning that names its replacement."""
+    if norm_cfg.get('type', 'LN') not in ('LN', 'LayerNorm'):
+        raise ValueError(f'norm_cfg type {norm_cfg["type"]} is not '
+                         'supported; DeiT uses LayerNorm ("LN")')
+    eps = norm_cfg.get('eps', 1e-6)
+    warnings.warn(f'backbone norm_cfg={norm_cfg} is deprecated: write '
+                  f'norm_eps={eps}', DeprecationWarning, stacklevel=3)
+    return eps
 
 
 class DropPath(nn.Module):
@@ -162,7 +175,10 @@ class VisionTransformer(BaseModule):
         drop_path_rate: stochastic depth, rising linearly to this value over
             the layers.
         qkv_bias: bias in the qkv projection.
-        norm_cfg: ``dict(type='LN', eps=...)``; DeiT uses eps 1e-6.
+        norm_eps: epsilon of every LayerNorm; DeiT uses 1e-6, Hugging Face's
+            converted models 1e-12.
+        norm_cfg: deprecated spelling of ``norm_eps`` (MMPretrain's
+            ``dict(type='LN', eps=...)``), still read from older configs.
         final_norm: apply the last LayerNorm to the last layer's output.
         interpolate_mode: how the position embedding is resized.
         init_cfg: mmengine initialisation config.
@@ -180,11 +196,14 @@ class VisionTransformer(BaseModule):
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.,
                  qkv_bias: bool = True,
-                 norm_cfg: Optional[dict] = None,
+                 norm_eps: float = 1e-6,
                  final_norm: bool = True,
                  interpolate_mode: str = 'bicubic',
-                 init_cfg: Optional[Union[dict, list]] = None):
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        if norm_cfg is not None:
+            norm_eps = _eps_of_norm_cfg(norm_cfg)
         settings = parse_arch(arch)
         self.embed_dims = settings['embed_dims']
         self.num_layers = settings['num_layers']
@@ -203,11 +222,6 @@ class VisionTransformer(BaseModule):
         self.out_indices = self._normalise_indices(out_indices)
         self.final_norm = final_norm
         self.interpolate_mode = interpolate_mode
-        norm_cfg = dict(type='LN', eps=1e-6) if norm_cfg is None else norm_cfg
-        if norm_cfg.get('type', 'LN') not in ('LN', 'LayerNorm'):
-            raise ValueError(f'norm_cfg type {norm_cfg["type"]} is not '
-                             'supported; DeiT uses LayerNorm ("LN")')
-        norm_eps = norm_cfg.get('eps', 1e-6)
 
         self.patch_embed = PatchEmbed(self.patch_size, in_channels,
                                       self.embed_dims)

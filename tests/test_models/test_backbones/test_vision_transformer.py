@@ -96,3 +96,25 @@ def test_drop_path_only_in_training():
 def test_unknown_arch_lists_choices():
     with pytest.raises(KeyError, match='deit-small'):
         VisionTransformer(arch='deit-huge')
+
+
+def layer_norm_eps(model):
+    return {m.eps for m in model.modules() if isinstance(m, torch.nn.LayerNorm)}
+
+
+def test_norm_eps_reaches_every_layer_norm():
+    assert layer_norm_eps(VisionTransformer(TINY, 32, 16)) == {1e-6}
+    model = DistilledVisionTransformer(TINY, 32, 16, norm_eps=1e-12)
+    # ln1 and ln2 of each layer and the final norm
+    assert layer_norm_eps(model) == {1e-12}
+    assert sum(isinstance(m, torch.nn.LayerNorm)
+               for m in model.modules()) == 2 * 2 + 1
+
+
+def test_old_norm_cfg_still_builds_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match='norm_eps=1e-12'):
+        model = VisionTransformer(TINY, 32, 16,
+                                  norm_cfg=dict(type='LN', eps=1e-12))
+    assert layer_norm_eps(model) == {1e-12}
+    with pytest.raises(ValueError, match='norm_cfg type BN'):
+        VisionTransformer(TINY, 32, 16, norm_cfg=dict(type='BN'))
