@@ -40,12 +40,12 @@ CASES = {
           teacher=dict(cfg='regnety-200mf_1xb128_fashion-mnist',
                        checkpoint='work_dirs/demo/seed0/teacher/'
                        'epoch_1.pth'))),
-    'demo/deit-tiny-p7-hard-distilled_1xb128-5ep_fashion-mnist-5k':
-    ('demo/deit-tiny-p7_1xb128-5ep_fashion-mnist-5k',
+    'demo/deit-p7-w128-hard-distilled_1xb128-8ep_fashion-mnist-10k':
+    ('demo/deit-p7-w128_1xb128-8ep_fashion-mnist-10k',
      dict(DISTILLED_MODEL,
-          teacher=dict(cfg='regnety-200mf_1xb128-5ep_fashion-mnist-5k',
+          teacher=dict(cfg='regnetx-w48_1xb128-10ep_fashion-mnist-10k',
                        checkpoint='work_dirs/demo/seed0/teacher/'
-                       'epoch_5.pth'))),
+                       'epoch_10.pth'))),
 }
 
 

@@ -230,3 +230,31 @@ def test_progress_board_prints_plain_lines_at_intervals(tmp_path):
         '  started hard\n'
         '  .. seed0/hard/train  20/39 it   51 %  0:31 elapsed, ETA -\n')
     assert '\x1b' not in stream.getvalue()
+
+
+def test_run_tasks_reuses_jobs_finished_with_the_same_command(tmp_path):
+    """A demo run again (or with more seeds) in the same work dir skips
+    what finished before with the same command; a changed command reruns,
+    and so does everything that depends on a rerun job."""
+    def append(name, text):
+        return [sys.executable, '-c',
+                f'open({str(tmp_path / "ran")!r}, "a").write({name!r})',
+                text]
+
+    def tasks(train_text):
+        return [demo.Task('train', append('train', train_text),
+                          str(tmp_path / 'train.log'), []),
+                demo.Task('test', append('test', 'same'),
+                          str(tmp_path / 'test.log'), ['train']),
+                demo.Task('other', append('other', 'same'),
+                          str(tmp_path / 'other.log'), [])]
+
+    board = demo.ProgressBoard(stream=io.StringIO())
+    first = demo.run_tasks(tasks('a'), jobs=1, threads=1, board=board)
+    assert sorted((tmp_path / 'ran').read_text()) == sorted('traintestother')
+    (tmp_path / 'ran').write_text('')
+    again = demo.run_tasks(tasks('a'), jobs=1, threads=1, board=board)
+    assert (tmp_path / 'ran').read_text() == ''
+    assert again == first
+    demo.run_tasks(tasks('b'), jobs=1, threads=1, board=board)
+    assert sorted((tmp_path / 'ran').read_text()) == sorted('traintest')
