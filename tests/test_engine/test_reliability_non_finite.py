@@ -11,7 +11,7 @@ from mmdeit.engine.optimizers import (GuardedAutocastOptimWrapper,
                                       GuardedOptimWrapper, NonFiniteLossError)
 from mmdeit.registry import OPTIM_WRAPPERS
 from tests.helpers.image_folder import read_runner_checkpoint as read
-from tests.helpers.tiny_runner import build_runner, tiny_config
+from tests.helpers.tiny_runner import build_runner, log_text, tiny_config
 
 
 class PoisonIteration(Hook):
