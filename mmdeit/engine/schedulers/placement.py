@@ -37,17 +37,21 @@ def all_schedulers(param_schedulers: Schedulers) -> List[_ParamScheduler]:
 def place_schedulers(schedulers: List[_ParamScheduler], step: float) -> None:
     """Put every iteration-based scheduler where ``step`` calls of
     ``step()`` leave it (``step`` may be fractional: a part of an
-    iteration). Closed-form schedulers (:data:`CLOSED_FORM`) also set their
-    value at that step; others keep the values their params have (they go
-    on from them at their next step)."""
-    for scheduler in schedulers:
-        if scheduler.by_epoch:
-            continue
+    iteration). Closed-form schedulers (:data:`CLOSED_FORM`) also set the
+    values stepping would have left: those of schedules that ended first,
+    then those of the schedules in progress. Others keep the values their
+    params have (they go on from them at their next step)."""
+    iteration_based = [s for s in schedulers if not s.by_epoch]
+    for scheduler in iteration_based:
         scheduler._global_step = step
         scheduler.last_step = min(max(step, scheduler.begin - 1),
                                   scheduler.end - 1) - scheduler.begin
-        if isinstance(scheduler, CLOSED_FORM) and \
-                scheduler.begin <= step < scheduler.end:
+    closed_form = [s for s in iteration_based if isinstance(s, CLOSED_FORM)]
+    for scheduler in closed_form:
+        if step >= scheduler.end:
+            _set_values(scheduler, scheduler._get_value())
+    for scheduler in closed_form:
+        if scheduler.begin <= step < scheduler.end:
             _set_values(scheduler, scheduler._get_value())
 
 
