@@ -34,9 +34,9 @@ def epoch_order(sampler: Sampler) -> Optional[EpochOrder]:
     None for a sampler whose global order is not known here.
 
     A sampler tells its order with ``epoch_order()`` and ``epoch_length()``
-    methods (as :class:`RepeatAugSampler` does); mmengine's ``DefaultSampler`` (not a
-    subclass that iterates otherwise) is read from its seed, epoch and
-    ``shuffle``.
+    methods (as :class:`RepeatAugSampler` does); mmengine's
+    ``DefaultSampler`` (not a subclass that iterates otherwise) is read from
+    its seed, epoch and ``shuffle``.
     """
     own = getattr(sampler, 'epoch_order', None)
     if callable(own):
