@@ -198,11 +198,14 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
             epoch_samples=epoch_samples,
             world_size=self.world_size,
             batch_size=self.batch_size,
-            total_batch=self._total_batch(),
+            total_batch=self.total_batch(),
             realign_schedule=self._realign_schedule,
             sampler_seed=getattr(self.sampler, 'seed', None)))
 
-    def _total_batch(self) -> Optional[int]:
+    def total_batch(self) -> Optional[int]:
+        """Images per optimizer update, all processes and accumulated
+        iterations together (None where optimizers accumulate
+        differently)."""
         try:
             return images_per_update(self.runner.optim_wrapper,
                                      self.batch_size, self.world_size)
@@ -242,7 +245,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                     position['total_batch'])
         change = None
         if recorded != (self.world_size, self.batch_size,
-                        self._total_batch()):
+                        self.total_batch()):
             trained = samples if self._resumed_pass else 0
             change = BatchChange(*recorded, step=self._epoch * len(
                 self.dataloader) + trained / (self.batch_size *
@@ -295,7 +298,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         return dict(
             position, samples=min(samples, length), epoch_samples=length,
             world_size=self.world_size, batch_size=self.batch_size,
-            total_batch=self._total_batch(), realign_schedule=False)
+            total_batch=self.total_batch(), realign_schedule=False)
 
     def _log_resumed_pass(self, position: dict) -> None:
         samples, length = position['samples'], position['epoch_samples']

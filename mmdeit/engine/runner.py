@@ -20,7 +20,7 @@ from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
 from .loops import BatchChange, ResumableEpochBasedTrainLoop
-from .optimizers.lr_scaling import images_per_update, scale_lr
+from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
 from .schedulers.placement import (all_schedulers, built_schedules,
                                    follow_new_batch)
@@ -152,20 +152,22 @@ class ReliableRunner(Runner):
 
     def _batch_change_line(self, loop: ResumableEpochBasedTrainLoop,
                            change: BatchChange) -> str:
-        total = images_per_update(self.optim_wrapper, loop.batch_size,
-                                  loop.world_size)
-        lrs = ', '.join(f'{lr:.6g}'
-                        for lr in self.optim_wrapper.get_lr()['lr'][:1])
+        # 'lr', or '<optimizer>.lr' of an OptimWrapperDict
+        first_lr = next(value[0]
+                        for key, value in self.optim_wrapper.get_lr().items()
+                        if not key.endswith('base_lr'))
         scaling = self.auto_scale_lr or {}
         rule = ('lr scaled to it (auto_scale_lr)'
                 if scaling.get('enable', False) else
                 'lr as configured (auto_scale_lr off)')
-        return (f'resumed with a total batch of {total} ({loop.world_size} '
-                f'process(es) x {loop.batch_size}) where the checkpoint\'s '
+        return (f'resumed with a total batch of {loop.total_batch()} '
+                f'({loop.world_size} process(es) x {loop.batch_size}) where '
+                'the checkpoint\'s '
                 f'run had {change.total_batch} ({change.world_size} x '
                 f'{change.batch_size}): {rule}; iteration-based schedules '
                 f'go on at step {change.step:g} ({len(loop.dataloader)} '
-                f'iterations per epoch, by the samples seen), lr {lrs}')
+                f'iterations per epoch, by the samples seen), lr '
+                f'{first_lr:.6g}')
 
     def _maybe_compile(self, target: str) -> None:
         # mmengine calls this with target='train_step' before training.
