@@ -19,9 +19,11 @@ from mmdeit.checkpoint import (CheckpointError, LoadReport,
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
-from .loops import ResumableEpochBasedTrainLoop
+from .loops import BatchChange, ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .schedulers.placement import (all_schedulers, built_schedules,
+                                   follow_new_batch)
 
 
 @RUNNERS.register_module()
@@ -31,6 +33,10 @@ class ReliableRunner(Runner):
     - trains epoch-based configs with :class:`ResumableEpochBasedTrainLoop`
       (a resumed run ends bit for bit where an uninterrupted one does, even
       from a checkpoint taken in the middle of an epoch);
+    - resumes on another number of processes or batch per process
+      (:meth:`resume`): the epoch goes on at its first sample not yet
+      trained, the lr follows the new total batch and the schedule the
+      samples seen;
     - writes every checkpoint atomically: into a temporary file in the same
       folder, flushed to disk, then renamed (with
       :class:`mmdeit.engine.hooks.AtomicCheckpointHook` the ``last_checkpoint``
@@ -112,6 +118,56 @@ class ReliableRunner(Runner):
             else loader.batch_size
         self.logger.info(scale_lr(optim_wrapper, auto_scale_lr, batch_size,
                                   self.world_size))
+
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location: Union[str, Callable] = 'default') -> None:
+        """mmengine's resume (weights, optimizer and loss-scaler state,
+        schedulers, message hub, counters), then the loop takes up the
+        checkpoint's position.
+
+        On another number of processes or batch per process than the
+        checkpoint's run (:class:`mmdeit.engine.loops.BatchChange`), the lr
+        schedules keep this run's scaled base lr (the configured lr x the new
+        total batch / ``auto_scale_lr.base_batch_size``) and lengths in
+        iterations, and iteration-based ones go on at the samples seen: the
+        epochs done plus the share of the current epoch's samples trained
+        (see :func:`mmdeit.engine.schedulers.placement.follow_new_batch`).
+        mmengine alone would restore the old lr and count old iterations.
+        """
+        built = built_schedules(all_schedulers(self.param_schedulers))
+        super().resume(filename, resume_optimizer, resume_param_scheduler,
+                       map_location)
+        loop = self.train_loop
+        if not isinstance(loop, ResumableEpochBasedTrainLoop):
+            return
+        change = loop.restore_position()
+        if change is None:
+            return
+        follow_new_batch(all_schedulers(self.param_schedulers), built,
+                         change.step)
+        self.logger.info(self._batch_change_line(loop, change))
+
+    def _batch_change_line(self, loop: ResumableEpochBasedTrainLoop,
+                           change: BatchChange) -> str:
+        # 'lr', or '<optimizer>.lr' of an OptimWrapperDict
+        first_lr = next(value[0]
+                        for key, value in self.optim_wrapper.get_lr().items()
+                        if not key.endswith('base_lr'))
+        scaling = self.auto_scale_lr or {}
+        rule = ('lr scaled to it (auto_scale_lr)'
+                if scaling.get('enable', False) else
+                'lr as configured (auto_scale_lr off)')
+        return (f'resumed with a total batch of {loop.total_batch()} '
+                f'({loop.world_size} process(es) x {loop.batch_size}) where '
+                'the checkpoint\'s '
+                f'run had {change.total_batch} ({change.world_size} x '
+                f'{change.batch_size}): {rule}; iteration-based schedules '
+                f'go on at step {change.step:g} ({len(loop.dataloader)} '
+                f'iterations per epoch, by the samples seen), lr '
+                f'{first_lr:.6g}')
 
     def _maybe_compile(self, target: str) -> None:
         # mmengine calls this with target='train_step' before training.

@@ -8,8 +8,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
+from mmengine.optim.scheduler import LinearLR
 from mmengine.runner import EpochBasedTrainLoop, Runner
 
 from mmdeit.engine.hooks import AtomicCheckpointHook
@@ -34,6 +36,9 @@ PRIVATE = [
     (Runner.load_checkpoint, ReliableRunner.load_checkpoint,
      ['self', 'filename', 'map_location', 'strict', 'revise_keys']),
     (Runner.load_or_resume, ReliableRunner.load_or_resume, ['self']),
+    (Runner.resume, ReliableRunner.resume,
+     ['self', 'filename', 'resume_optimizer', 'resume_param_scheduler',
+      'map_location']),
     (EpochBasedTrainLoop.run, ResumableEpochBasedTrainLoop.run, ['self']),
     (EpochBasedTrainLoop.run_epoch, ResumableEpochBasedTrainLoop.run_epoch,
      ['self']),
@@ -94,3 +99,22 @@ def test_checkpoint_hook_saves_as_the_atomic_hook_expects(tmp_path):
     deferred.carry_out()
     assert sorted(p.name for p in work.iterdir()) == [
         'epoch_2.pth', 'last_checkpoint']
+
+
+def test_scheduler_counts_as_placement_assumes():
+    """mmdeit.engine.schedulers.placement sets ``_global_step`` and
+    ``last_step`` of mmengine's schedulers directly, and reads ``begin``,
+    ``end``, ``by_epoch`` and ``param_name``: after ``g`` steps,
+    ``_global_step == g`` and ``last_step == clamp(g, begin - 1, end - 1) -
+    begin``; ``state_dict`` holds every attribute but the optimizer."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.)
+    scheduler = LinearLR(optimizer, by_epoch=False, begin=2, end=6)
+    assert (scheduler._global_step, scheduler.last_step) == (0, -1)
+    for g in range(1, 9):
+        scheduler.step()
+        assert scheduler._global_step == g
+        assert scheduler.last_step == min(max(g, 1), 5) - 2
+    assert set(scheduler.state_dict()) == set(vars(scheduler)) - {
+        'optimizer'}
+    assert {'begin', 'end', 'by_epoch', 'param_name', 'base_values',
+            '_last_value'} <= set(vars(scheduler))

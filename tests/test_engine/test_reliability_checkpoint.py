@@ -86,7 +86,11 @@ def test_old_checkpoints_removed_after_new_one_is_written(tmp_path):
     assert checkpoint['message_hub']['runtime_info']['keep_ckpt_ids'] == [2]
     # what the reliability features add is plain data (weights_only-safe)
     position = checkpoint['message_hub']['runtime_info']['train_position']
-    assert position == dict(epoch=2, batches=0, batches_per_epoch=2,
+    # the 8 images of the tiny project on 1 process x 4: at the end of epoch
+    # 2, epoch 3 at its first sample
+    assert position == dict(epoch=2, samples=0, epoch_samples=8,
+                            world_size=1, batch_size=4, total_batch=4,
+                            realign_schedule=False,
                             sampler_seed=position['sampler_seed'])
     assert isinstance(position['sampler_seed'], int)
 

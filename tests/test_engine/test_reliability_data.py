@@ -86,7 +86,7 @@ def batches(dataset, num_workers: int, epoch: int = 1,
             skip: int = 0) -> list:
     """(images, paths) of the batches of an epoch, through a DataLoader."""
     sampler = ResumableBatchSampler(DefaultSampler(dataset, seed=3), 3)
-    sampler.start_epoch(epoch, seed=11, skip=skip)
+    sampler.start_epoch(epoch, seed=11, start=skip * 3)
     loader = DataLoader(dataset, batch_sampler=sampler,
                         num_workers=num_workers, collate_fn=pseudo_collate)
     return [(torch.stack(b['inputs']),

@@ -7,6 +7,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from mmdeit.registry import DATA_SAMPLERS
+from .epoch_order import EpochOrder
 
 
 @DATA_SAMPLERS.register_module()
@@ -22,6 +23,20 @@ class RepeatAugSampler(Sampler):
     ``len(dataset)`` samples in all. Datasets shorter than 256 yield
     ``ceil(len(dataset) / world_size)`` per rank (as timm's version; the
     official one would yield nothing).
+
+    So an epoch trains a prefix of one list, the repeated shuffle
+    (:meth:`epoch_order`), which does not depend on the number of processes;
+    that number sets only the prefix's length, ``len(self) * world_size``
+    (``(len(dataset) // 256 * 256) // world_size * world_size``, or
+    ``ceil(len(dataset) / world_size) * world_size`` below 256): 3,072
+    images give 3,072 entries on 1, 2, 3 or 4 processes, 3,070 on 5. An
+    epoch interrupted and finished on another number of processes trains
+    the rest of the prefix its start chose (the entries the uninterrupted
+    run would have trained, each once), plus fewer than ``world_size`` of
+    the entries that follow to fill the last round; the epochs after it take
+    the prefix of the new number. With fewer processes than ``num_repeats``
+    some copies of an image share a rank (every copy keeps an augmentation
+    of its own: mmdeit seeds each entry by its position in the epoch).
 
     Args:
         dataset: the dataset (only its length is used).
@@ -56,7 +71,10 @@ class RepeatAugSampler(Sampler):
             selected = math.ceil(length / self.world_size)
         self.num_selected_samples = min(selected, self.num_samples)
 
-    def __iter__(self) -> Iterator[int]:
+    def epoch_order(self) -> EpochOrder:
+        """The epoch's repeated shuffle, of which the ranks deal the first
+        ``len(self) * world_size`` entries (entry p to rank p %
+        world_size)."""
         length = len(self.dataset)
         if self.shuffle:
             generator = torch.Generator()
@@ -65,9 +83,18 @@ class RepeatAugSampler(Sampler):
         else:
             order = torch.arange(length)
         repeated = order.repeat_interleave(self.num_repeats).tolist()
-        ranks_share = range(self.rank, self.total_size, self.world_size)
-        picked = ranks_share[:self.num_selected_samples]
-        return iter([repeated[i % len(repeated)] for i in picked])
+        return EpochOrder(repeated, self.epoch_length())
+
+    def epoch_length(self) -> int:
+        """Entries the epoch trains, all ranks together."""
+        return self.num_selected_samples * self.world_size
+
+    def __iter__(self) -> Iterator[int]:
+        indices, length = self.epoch_order()
+        return iter([
+            indices[p % len(indices)]
+            for p in range(self.rank, length, self.world_size)
+        ])
 
     def __len__(self) -> int:
         return self.num_selected_samples
