@@ -57,7 +57,8 @@ class Lamb(Optimizer):
                  for p in group['params'] if p.grad is not None]
         if self.max_grad_norm is None or not grads:
             return None
-        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        norms = torch.stack(torch._foreach_norm(grads))
+        norm = torch.linalg.vector_norm(norms)
         return (norm / self.max_grad_norm).clamp_(min=1.0)
 
     @torch.no_grad()

@@ -10,8 +10,8 @@ import torchvision.transforms as tv
 from PIL import ImageFilter, ImageOps
 
 from photo_images import from_pil, to_pil
-from mmdeit.datasets.transforms import (ColorJitter, RandomCrop, RandomFlip,
-                                        ResizeEdge, ThreeAugment)
+from mmdeit.datasets.transforms import (RandomCrop, RandomFlip, ResizeEdge,
+                                        ThreeAugment)
 from mmdeit.registry import TRANSFORMS
 
 
