@@ -5,11 +5,11 @@ the loss drops."""
 import json
 
 import torch
+from mmengine.config import Config
 
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import ROOT
 from tests.helpers.tiny_runner import build_runner
-from mmengine.config import Config
 
 CONFIG = '''
 _base_ = ['{base}']
