@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
         [--out-item metrics|pred] [--compile] [--trust-checkpoint]
+        [--real REAL_JSON] [--v2 V2_FOLDER]
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
 
 CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
@@ -12,27 +13,31 @@ with ``--out``, to that file too. With ``--out-item pred``, ``--out``
 receives every image's label and per-head class scores instead (a torch
 file of tensors; see ``mmdeit.evaluation.read_predictions``), which
 tools/analysis_tools/confusion_matrix.py reads.
+
+``--real`` scores the ImageNet validation set against its ReaL labels too
+(``real.json``), ``--v2`` evaluates on ImageNetV2 as well (the folder of
+class folders ``0/`` to ``999/``); the ImageNet, ReaL and V2 top-1 are then
+printed side by side as in the DeiT papers' table.
 """
 import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdeit.checkpoint import load_pretrained  # noqa: E402
-from mmdeit.evaluation.tables import metrics_table  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.engine.imagenet_test_sets import (add_real_labels,
+                                              evaluate_imagenet_v2)
+from mmdeit.evaluation.tables import imagenet_table, metrics_table
+from mmdeit.models.utils import compile_model
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,6 +57,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default='metrics',
         help='what --out receives: the metrics (default) or every '
         "image's label and class scores per head")
+    parser.add_argument(
+        '--real', metavar='REAL_JSON',
+        help='also score the test set (ImageNet val) against the '
+        'ImageNet-ReaL labels of this real.json')
+    parser.add_argument(
+        '--v2', metavar='V2_FOLDER',
+        help='also evaluate on ImageNetV2 (the folder holding 0/ to 999/)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -124,6 +136,8 @@ def main(argv=None) -> dict:
     cfg.resume = False
     if args.out_item == 'pred':
         add_prediction_dump(cfg, args.out)
+    if args.real:
+        add_real_labels(cfg, args.real)
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
@@ -135,10 +149,15 @@ def main(argv=None) -> dict:
     # mmengine compiles for training only
     compile_model(model, cfg.get('compile'))
     metrics = to_json(runner.test())
+    if args.v2:
+        metrics.update(to_json(evaluate_imagenet_v2(runner, cfg, args.v2)))
 
     if is_main_process():
         print(f'\n{args.checkpoint}\n\n{metrics_table(metrics)}\n',
               flush=True)
+        if args.real or args.v2:
+            print(f'{imagenet_table(args.checkpoint, metrics)}\n',
+                  flush=True)
         record = dict(config=args.config, checkpoint=args.checkpoint,
                       metrics=metrics)
         paths = [osp.join(cfg.work_dir, 'test_metrics.json')]

@@ -12,8 +12,8 @@ from torch import nn
 from mmdeit.checkpoint import (CheckpointError, load_state_dict_checked,
                                read_checkpoint, to_mmdeit, unwrap_state_dict)
 from mmdeit.checkpoint.layouts import StateDict
-from mmdeit.models.backbones.vision_transformer import (
-    DistilledVisionTransformer, VisionTransformer)
+from mmdeit.models.backbones import (DeiT3, DistilledVisionTransformer,
+                                     VisionTransformer)
 from mmdeit.models.heads import DeiTClsHead, LinearClsHead
 
 _LAYER = re.compile(r'^backbone\.layers\.(\d+)\.')
@@ -25,8 +25,9 @@ def model_for(state: StateDict) -> nn.Module:
 
     Everything that shapes a parameter is read from the state: width, depth,
     MLP size, patch size, image size (a square grid), qkv bias, distillation
-    token, heads. The number of attention heads shapes nothing and is left
-    at 1; the final norm, which every DeiT has, is always expected.
+    token, LayerScale (DeiT III), heads. The number of attention heads
+    shapes nothing and is left at 1; the final norm, which every DeiT has,
+    is always expected.
     """
     required = ('backbone.cls_token', 'backbone.pos_embed',
                 'backbone.patch_embed.projection.weight',
@@ -35,14 +36,17 @@ def model_for(state: StateDict) -> nn.Module:
     if absent:
         raise CheckpointError(
             f'not a complete DeiT backbone: missing {", ".join(absent)}')
-    distilled = 'backbone.dist_token' in state
-    backbone_type = DistilledVisionTransformer if distilled \
-        else VisionTransformer
+    if 'backbone.layers.0.ls1.gamma' in state:
+        backbone_type = DeiT3
+    elif 'backbone.dist_token' in state:
+        backbone_type = DistilledVisionTransformer
+    else:
+        backbone_type = VisionTransformer
     embed_dims = state['backbone.cls_token'].shape[-1]
     _, in_channels, patch, _ = \
         state['backbone.patch_embed.projection.weight'].shape
     num_patches = state['backbone.pos_embed'].shape[1] - \
-        backbone_type.num_extra_tokens
+        backbone_type.num_pos_extra_tokens
     side = math.isqrt(max(num_patches, 0))
     if side * side != num_patches:
         raise CheckpointError(

@@ -36,8 +36,10 @@ MIN_FIT = 0.5
 
 def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
     """Resize every position embedding of ``state`` whose patch grid differs
-    from the model's (e.g. 224 weights into a 384 model), keeping the class
-    and distillation tokens. The source grid is taken to be square."""
+    from the model's (e.g. 224 weights into a 384 model), keeping the
+    entries of the class and distillation tokens (where the model's
+    ``num_pos_extra_tokens`` says it has them). The source grid is taken to
+    be square."""
     state = dict(state)
     for name, module in model.named_modules():
         if not hasattr(module, 'patch_resolution'):
@@ -49,7 +51,7 @@ def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
         source = state[key]
         if source.shape == target.shape or source.ndim != 3:
             continue
-        extra = module.num_extra_tokens
+        extra = module.num_pos_extra_tokens
         side = math.isqrt(max(source.shape[1] - extra, 0))
         if side * side != source.shape[1] - extra:
             # Not a square grid with this model's extra tokens (e.g. a

@@ -89,3 +89,22 @@ def runs_table(records: Sequence[dict], names: Optional[Sequence[str]] = None,
         rows.append([name] + [format_value(metrics[key]) if key in metrics
                               else '-' for key in columns.values()])
     return markdown(['model', *columns], rows)
+
+
+# Columns of the DeiT papers' robustness table (DeiT Table 5): heading ->
+# metric (ImageNetV2's as tools/test.py --v2 names it).
+IMAGENET_COLUMNS = {
+    'ImageNet top-1': 'accuracy/top1',
+    'ReaL top-1': 'real/top1',
+    'V2 top-1': 'v2/accuracy/top1',
+}
+
+
+def imagenet_table(name: str, metrics: Dict[str, object]) -> str:
+    """One row ``| name | ImageNet top-1 | ReaL top-1 | V2 top-1 |`` of the
+    metrics that ``metrics`` has (the others are left out)."""
+    columns = {heading: key for heading, key in IMAGENET_COLUMNS.items()
+               if key in metrics}
+    return markdown(['model', *columns],
+                    [[name] + [format_value(metrics[key])
+                               for key in columns.values()]])

@@ -1,5 +1,8 @@
 """The model zoo: every config under configs/deit/ (and the other model
-folders) by its file stem, with released weights from the metafiles.
+folders) by its file stem, with released weights from the metafiles. A
+metafile entry whose name is not a config's (a second set of weights for
+one config, e.g. DeiT III pre-trained on ImageNet-21k) is a zoo model of
+its own, built from the config its ``Config`` names.
 
 It lives in ``models`` (not ``apis``) because the distiller builds its
 teacher from a zoo name or config; ``mmdeit.apis`` re-exports it."""
@@ -22,7 +25,7 @@ from mmdeit.registry import MODELS
 from mmdeit.utils.registry_hints import unknown_type_hints
 from .utils import compile_model
 
-ZOO_FOLDERS = ('deit', 'teachers', 'demo')
+ZOO_FOLDERS = ('deit', 'deit3', 'teachers', 'demo')
 
 
 def config_root() -> Path:
@@ -51,10 +54,26 @@ def _zoo() -> Dict[str, dict]:
             with open(metafile) as f:
                 meta = yaml.safe_load(f) or {}
             for entry in meta.get('Models', []):
-                if entry['Name'] in zoo:
-                    zoo[entry['Name']].update(
-                        weights=entry.get('Weights'), metadata=entry)
+                name = entry['Name']
+                if name not in zoo:
+                    zoo[name] = dict(config=str(_config_path(
+                        root, entry.get('Config'), metafile, name)))
+                zoo[name].update(weights=entry.get('Weights'), metadata=entry)
     return zoo
+
+
+def _config_path(root: Path, config: Optional[str], metafile: Path,
+                 name: str) -> Path:
+    """The config file of a metafile entry: its ``Config``
+    (``configs/<folder>/<file>.py``) under the configs folder ``root``."""
+    if not config:
+        raise ValueError(f'{metafile}: model {name} is not a config of its '
+                         'folder and names no Config')
+    path = root.joinpath(*Path(config).parts[1:])
+    if not path.is_file():
+        raise FileNotFoundError(f'{metafile}: model {name} names Config '
+                                f'{config}, which does not exist')
+    return path
 
 
 def list_models(pattern: Optional[str] = None) -> List[str]:

@@ -27,11 +27,29 @@ def test_missing_config_path_is_named():
 
 
 def test_list_models_filters_by_pattern():
-    assert mmdeit.list_models('384px') == [
+    assert mmdeit.list_models('deit-*384px') == [
         'deit-base-distilled_ft-16xb32_in1k-384px',
         'deit-base_ft-16xb32_in1k-384px'
     ]
+    assert mmdeit.list_models('in21k') == [
+        f'deit3-{size}_in21k-pre_{rest}' for size, rest in (
+            ('base-p16', '64xb32_in1k-384px'), ('base-p16', '64xb64_in1k'),
+            ('huge-p14', '64xb32_in1k'), ('large-p16', '64xb16_in1k-384px'),
+            ('large-p16', '64xb64_in1k'), ('medium-p16', '64xb64_in1k'),
+            ('small-p16', '64xb64_in1k'), ('small-p16', '64xb64_in1k-384px'))
+    ]
     assert mmdeit.list_models('no-such-model') == []
+
+
+def test_a_second_set_of_weights_for_a_config():
+    """A metafile entry that is not a config's name: its own zoo model, on
+    the config its Config names, with its own weights."""
+    one = model_info('deit3-base-p16_64xb64_in1k')
+    other = model_info('deit3-base-p16_in21k-pre_64xb64_in1k')
+    assert other['config'] == one['config']
+    assert (one['weights'], other['weights']) == (
+        'https://dl.fbaipublicfiles.com/deit/deit_3_base_224_1k.pth',
+        'https://dl.fbaipublicfiles.com/deit/deit_3_base_224_21k.pth')
 
 
 def test_released_weights_are_the_official_files():

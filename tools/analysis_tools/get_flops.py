@@ -14,7 +14,8 @@ below 0.5 % of these and left out, as both count them.
 CONFIG is a config file or a zoo name. A distillation config counts the
 student alone (the teacher serves training only). ``--update`` rewrites
 the FLOPs and parameters of every model in configs/deit/metafile.yml and
-the model-zoo tables of README.md and configs/deit/README.md.
+configs/deit3/metafile.yml and the model-zoo tables of README.md,
+configs/deit/README.md and configs/deit3/README.md.
 """
 import argparse
 import re
@@ -26,8 +27,10 @@ import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[2]
-METAFILE = ROOT / 'configs' / 'deit' / 'metafile.yml'
-TABLES = (ROOT / 'README.md', ROOT / 'configs' / 'deit' / 'README.md')
+METAFILES = tuple(ROOT / 'configs' / folder / 'metafile.yml'
+                  for folder in ('deit', 'deit3'))
+TABLES = (ROOT / 'README.md', ROOT / 'configs' / 'deit' / 'README.md',
+          ROOT / 'configs' / 'deit3' / 'README.md')
 
 
 class Complexity(NamedTuple):
@@ -105,24 +108,25 @@ def update_table(text: str, counts: Dict[str, Complexity]) -> str:
                   text)
 
 
-def metafile_models() -> list:
-    with open(METAFILE) as f:
+def metafile_models(metafile: Path) -> list:
+    with open(metafile) as f:
         return [entry['Name'] for entry in yaml.safe_load(f)['Models']]
 
 
 def update_all() -> Dict[str, Complexity]:
-    """Count every model of the metafile and rewrite the metafile and the
-    README tables."""
+    """Count every model of the metafiles and rewrite them and the README
+    tables."""
     counts = {}
-    for name in metafile_models():
-        counts[name] = count(name)
-        print(f'{name}: {gflops(counts[name].macs)} GFLOPs, '
-              f'{mparams(counts[name].params)} M parameters')
-    METAFILE.write_text(update_metafile(METAFILE.read_text(), counts))
+    for metafile in METAFILES:
+        for name in metafile_models(metafile):
+            counts[name] = count(name)
+            print(f'{name}: {gflops(counts[name].macs)} GFLOPs, '
+                  f'{mparams(counts[name].params)} M parameters')
+        metafile.write_text(update_metafile(metafile.read_text(), counts))
     for path in TABLES:
         path.write_text(update_table(path.read_text(), counts))
-    print(f'updated {METAFILE.relative_to(ROOT)} and '
-          + ', '.join(str(p.relative_to(ROOT)) for p in TABLES))
+    print('updated ' + ', '.join(str(p.relative_to(ROOT))
+                                 for p in METAFILES + TABLES))
     return counts
 
 
@@ -134,8 +138,8 @@ def parse_args(argv=None):
                         help='input size (default: the backbone\'s '
                         'img_size)')
     parser.add_argument('--update', action='store_true',
-                        help='rewrite configs/deit/metafile.yml and the '
-                        'README tables from the counts')
+                        help='rewrite the metafiles of configs/deit and '
+                        'configs/deit3 and the README tables from the counts')
     args = parser.parse_args(argv)
     if (args.config is None) == (not args.update):
         parser.error('give a CONFIG or --update')

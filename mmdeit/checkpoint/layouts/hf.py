@@ -97,6 +97,10 @@ HF_ARCHITECTURES = {
 def hf_architecture(keys: Iterable[str]) -> HFArchitecture:
     """The transformers class of a classifier, from its (mmdeit) keys."""
     keys = set(keys)
+    if 'backbone.layers.0.ls1.gamma' in keys:
+        raise CheckpointError(
+            'a DeiT III backbone (LayerScale, backbone.layers.i.ls1.gamma) '
+            'has no transformers model; export it to timm instead')
     kind = ('backbone.dist_token' in keys, 'head.fc_dist.weight' in keys)
     if kind not in HF_ARCHITECTURES:
         raise CheckpointError(

@@ -1,6 +1,13 @@
-"""The official DeiT releases and timm's ``VisionTransformer`` /
-``VisionTransformerDistilled`` (``{'model': state_dict}`` in the official
-``.pth`` files, the bare state dict in timm's ``.safetensors``)."""
+"""The official DeiT and DeiT III releases and timm's
+``VisionTransformer`` / ``VisionTransformerDistilled`` (``{'model':
+state_dict}`` in the official ``.pth`` files, the bare state dict in timm's
+``.safetensors``).
+
+DeiT III's LayerScale factors are the one place where the two differ: the
+official ``models_v2.py`` holds them as ``blocks.{i}.gamma_1`` /
+``gamma_2``, timm's ``deit3_*`` as ``blocks.{i}.ls1.gamma`` /
+``ls2.gamma`` (what timm's ``checkpoint_filter_fn`` renames). Both are
+read; timm's are written, so that an export loads into timm as it is."""
 from .base import KeyTable, Layout, Signature, StateDict
 from ..errors import CheckpointError
 
@@ -12,6 +19,10 @@ TIMM_TABLE = KeyTable([
     ('backbone.patch_embed.projection.', 'patch_embed.proj.'),
     ('backbone.layers.{i}.ln1.', 'blocks.{i}.norm1.'),
     ('backbone.layers.{i}.ln2.', 'blocks.{i}.norm2.'),
+    ('backbone.layers.{i}.ls1.gamma', ['blocks.{i}.ls1.gamma',
+                                       'blocks.{i}.gamma_1']),
+    ('backbone.layers.{i}.ls2.gamma', ['blocks.{i}.ls2.gamma',
+                                       'blocks.{i}.gamma_2']),
     ('backbone.layers.{i}.attn.', 'blocks.{i}.attn.'),
     ('backbone.layers.{i}.ffn.', 'blocks.{i}.mlp.'),
     ('backbone.norm.', 'norm.'),

@@ -2,10 +2,12 @@
 from .auto_augment import RandAugment
 from .formatting import PackInputs
 from .loading import LoadImageFromFile
-from .processing import (CenterCrop, ColorJitter, RandomErasing, RandomFlip,
-                         RandomResizedCrop, ResizeEdge)
+from .processing import (CenterCrop, ColorJitter, RandomCrop, RandomErasing,
+                         RandomFlip, RandomResizedCrop, ResizeEdge)
+from .three_augment import ThreeAugment
 
 __all__ = [
     'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'ResizeEdge',
-    'CenterCrop', 'ColorJitter', 'RandAugment', 'RandomErasing', 'PackInputs'
+    'CenterCrop', 'ColorJitter', 'RandAugment', 'RandomErasing', 'PackInputs',
+    'RandomCrop', 'ThreeAugment'
 ]

@@ -13,6 +13,7 @@ import cv2
 import mmcv
 import numpy as np
 import torch
+from PIL import Image, ImageFilter
 
 # cv2 flags for resizing. 'nearest' is cv2's "exact" variant, which samples
 # the pixel whose centre is nearest, as Pillow and torchvision do.
@@ -142,6 +143,22 @@ def solarize_add(img: np.ndarray, addition: int,
     lut = np.where(values < threshold, np.minimum(values + addition, 255),
                    values).astype(np.uint8)
     return apply_lut(img, lut)
+
+
+def grayscale(img: np.ndarray) -> np.ndarray:
+    """The luma of :func:`to_gray` in all three channels, as torchvision's
+    ``Grayscale(num_output_channels=3)`` on a PIL image."""
+    return cv2.cvtColor(to_gray(img), cv2.COLOR_GRAY2BGR)
+
+
+def gaussian_blur(img: np.ndarray, radius: float) -> np.ndarray:
+    """Pillow's ``ImageFilter.GaussianBlur(radius)`` (an approximation by
+    three box blurs that Pillow computes in its own way; running it is the
+    exact way to match it). Channels are blurred independently, so their
+    order does not matter."""
+    blurred = Image.fromarray(np.ascontiguousarray(img)).filter(
+        ImageFilter.GaussianBlur(radius=radius))
+    return np.asarray(blurred)
 
 
 def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:

@@ -249,15 +249,83 @@ class CenterCrop(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """Pad, then crop a random window, as torchvision's ``RandomCrop``: the
+    top-left corner is drawn uniformly from torch's generator (rows, then
+    columns), so that equal seeds give equal crops.
+
+    DeiT III's "simple random crop" (``--src``, its ImageNet-21k recipe)
+    resizes the short side to the crop size, then takes
+    ``RandomCrop(size, padding=4, padding_mode='reflect')``.
+
+    Args:
+        crop_size: int or (h, w).
+        padding: pixels added on every side before cropping (0: none).
+        padding_mode: 'constant' (``pad_val``), 'edge' (repeat the border),
+            'reflect' (mirror without repeating the border) or 'symmetric'
+            (mirror repeating it), as torchvision names them.
+        pad_val: the value of 'constant' padding.
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``.
+    """
+
+    _BORDERS = {
+        'constant': cv2.BORDER_CONSTANT,
+        'edge': cv2.BORDER_REPLICATE,
+        'reflect': cv2.BORDER_REFLECT_101,
+        'symmetric': cv2.BORDER_REFLECT,
+    }
+
+    def __init__(self, crop_size: Union[int, Sequence[int]], padding: int = 0,
+                 padding_mode: str = 'constant', pad_val: int = 0):
+        if padding_mode not in self._BORDERS:
+            raise ValueError(f'unknown padding_mode {padding_mode!r}; choose '
+                             f'one of {sorted(self._BORDERS)}')
+        if padding < 0:
+            raise ValueError(f'padding must be >= 0, got {padding}')
+        self.crop_size = _pair(crop_size)
+        self.padding = padding
+        self.padding_mode = padding_mode
+        self.pad_val = pad_val
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if self.padding:
+            img = cv2.copyMakeBorder(
+                img, *(self.padding, ) * 4, self._BORDERS[self.padding_mode],
+                value=(self.pad_val, ) * 4)
+        height, width = img.shape[:2]
+        crop_h, crop_w = self.crop_size
+        if height < crop_h or width < crop_w:
+            raise ValueError(
+                f'RandomCrop of {self.crop_size} from an image of '
+                f'{(height, width)} after padding: resize it first')
+        if (height, width) != (crop_h, crop_w):  # torchvision draws nothing
+            top = int(torch.randint(0, height - crop_h + 1, size=(1, )))
+            left = int(torch.randint(0, width - crop_w + 1, size=(1, )))
+            img = img[top:top + crop_h, left:left + crop_w]
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'padding={self.padding}, padding_mode={self.padding_mode})')
+
+
+@TRANSFORMS.register_module()
 class ColorJitter(BaseTransform):
     """Random brightness, contrast and saturation, as torchvision's
     ``ColorJitter`` on PIL images (hue is not supported): each factor is drawn
     uniformly in [max(0, 1 - x), 1 + x] and the three adjustments run in a
-    random order, with Pillow's ``ImageEnhance`` arithmetic.
+    random order, with Pillow's ``ImageEnhance`` arithmetic. The draws are
+    torchvision's, from torch's generator (a permutation of the four
+    adjustments, then one factor per enabled one), so that equal seeds give
+    equal images.
 
     DeiT passes ``color_jitter=0.4`` to timm, but timm drops colour jitter
     whenever RandAugment is on, so the DeiT recipe does not use this
-    transform.
+    transform; DeiT III's 3-Augment ends with it (0.3 each).
 
     Args:
         brightness: strength of the brightness change (0 disables it).
@@ -283,13 +351,18 @@ class ColorJitter(BaseTransform):
         'contrast': F.adjust_contrast,
         'saturation': F.adjust_color,
     }
+    # torchvision's numbering of the adjustments (3, hue, is not supported)
+    _ORDER = ('brightness', 'contrast', 'saturation')
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        names = list(self.ranges)
-        random.shuffle(names)
-        for name in names:
-            img = self._ADJUST[name](img, random.uniform(*self.ranges[name]))
+        order = torch.randperm(4).tolist()
+        factors = {name: float(torch.empty(1).uniform_(*self.ranges[name]))
+                   for name in self._ORDER if name in self.ranges}
+        for index in order:
+            name = self._ORDER[index] if index < len(self._ORDER) else None
+            if name in factors:
+                img = self._ADJUST[name](img, factors[name])
         results['img'] = img
         return results
 

@@ -1,11 +1,12 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .lamb import Lamb
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 from .non_finite import (GuardedAmpOptimWrapper, GuardedAutocastOptimWrapper,
                          GuardedOptimWrapper, NonFiniteLossError,
                          NonFiniteLossGuard)
 
 __all__ = [
-    'AutocastOptimWrapper', 'LayerDecayOptimWrapperConstructor',
+    'AutocastOptimWrapper', 'Lamb', 'LayerDecayOptimWrapperConstructor',
     'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
     'GuardedAutocastOptimWrapper', 'NonFiniteLossError', 'NonFiniteLossGuard'
 ]

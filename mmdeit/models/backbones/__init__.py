@@ -1,4 +1,6 @@
+from .deit3 import DeiT3
 from .regnet import RegNet
 from .vision_transformer import DistilledVisionTransformer, VisionTransformer
 
-__all__ = ['VisionTransformer', 'DistilledVisionTransformer', 'RegNet']
+__all__ = ['VisionTransformer', 'DistilledVisionTransformer', 'DeiT3',
+           'RegNet']

@@ -6,7 +6,7 @@ Parameter names (all under ``backbone.`` in a classifier):
 ``layers.{i}.{ln1,attn.qkv,attn.proj,ln2,ffn.fc1,ffn.fc2}`` and ``norm``.
 """
 import warnings
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -184,6 +184,8 @@ class VisionTransformer(BaseModule):
         init_cfg: mmengine initialisation config.
     """
     num_extra_tokens = 1
+    # extra tokens with an entry in pos_embed (before the patches'): all
+    num_pos_extra_tokens = 1
 
     def __init__(self,
                  arch: Union[str, dict] = 'deit-base',
@@ -229,14 +231,13 @@ class VisionTransformer(BaseModule):
         self._add_extra_tokens()
         num_patches = self.patch_resolution[0] * self.patch_resolution[1]
         self.pos_embed = nn.Parameter(
-            torch.zeros(1, self.num_extra_tokens + num_patches,
+            torch.zeros(1, self.num_pos_extra_tokens + num_patches,
                         self.embed_dims))
         self.drop_after_pos = nn.Dropout(drop_rate)
 
-        rates = [drop_path_rate * i / max(self.num_layers - 1, 1)
-                 for i in range(self.num_layers)]
+        rates = self._drop_path_rates(drop_path_rate)
         self.layers = nn.ModuleList(
-            TransformerEncoderLayer(
+            self._make_layer(
                 self.embed_dims, settings['num_heads'],
                 settings['feedforward_channels'], drop_rate, attn_drop_rate,
                 rate, qkv_bias, norm_eps) for rate in rates)
@@ -245,6 +246,17 @@ class VisionTransformer(BaseModule):
 
     def _add_extra_tokens(self) -> None:
         """Hook for subclasses that learn tokens besides the class token."""
+
+    def _drop_path_rates(self, drop_path_rate: float) -> List[float]:
+        """Stochastic depth of each layer: rising linearly from 0 to
+        ``drop_path_rate``."""
+        return [drop_path_rate * i / max(self.num_layers - 1, 1)
+                for i in range(self.num_layers)]
+
+    def _make_layer(self, *args) -> nn.Module:
+        """One encoder layer, from the arguments of
+        :class:`TransformerEncoderLayer`."""
+        return TransformerEncoderLayer(*args)
 
     def _normalise_indices(self, out_indices) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
@@ -341,6 +353,7 @@ class DistilledVisionTransformer(VisionTransformer):
     distillation token), each (N, C).
     """
     num_extra_tokens = 2
+    num_pos_extra_tokens = 2
 
     def _add_extra_tokens(self) -> None:
         self.dist_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))

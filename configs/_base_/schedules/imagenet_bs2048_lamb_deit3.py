@@ -1,0 +1,41 @@
+# DeiT III's pre-training schedule (the official README_revenge commands):
+# LAMB as apex's FusedLAMB computes it with the official settings (eps 1e-8,
+# betas (0.9, 0.999), the global gradient norm clipped to 1), lr 3e-3
+# (ViT-S: 4e-3) whatever the total batch (--unscale-lr; the official runs
+# use 2048), weight decay 0.05 except on 1-D parameters (norms, biases,
+# LayerScale), the class token and the position embedding, which LAMB then
+# steps without trust ratio; 5 linear warm-up epochs from 1e-6, then a
+# cosine to 1e-5 over 800 epochs, both updated every iteration.
+max_epochs = 800
+
+optim_wrapper = dict(
+    optimizer=dict(
+        type='Lamb', lr=3e-3, weight_decay=0.05, eps=1e-8,
+        betas=(0.9, 0.999), max_grad_norm=1.0),
+    paramwise_cfg=dict(
+        flat_decay_mult=0.0,
+        custom_keys={
+            '.cls_token': dict(decay_mult=0.0),
+            '.pos_embed': dict(decay_mult=0.0),
+        }),
+)
+
+param_scheduler = [
+    dict(
+        type='WarmupCosineLR',
+        T_max=max_epochs,
+        eta_min=1e-5,
+        warmup_length=5,
+        warmup_start_lr=1e-6,
+        by_epoch=True,
+        end=max_epochs,
+        convert_to_iter_based=True),
+]
+
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+# The lr is used as configured, whatever the number of processes and the
+# batch per process (the official --unscale-lr).
+auto_scale_lr = dict(base_batch_size=2048, enable=False)
