@@ -80,9 +80,10 @@ def test_geometric_ops_close_to_timm(name, interpolation, photo):
     cv2's 2-D kernels: 'nearest' may differ only on pixels whose centre
     lands within rounding of the image border (< 0.2 %); 'bilinear' by at
     most 1 grey level (cv2 quantises sample positions to 1/32 pixel, Pillow
-    does not); 'bicubic' is cv2's a = -0.75 where Pillow's affine uses a = -1: a mean
-    difference under half a grey level, under 10 levels for 99.9 % of the
-    values and at most ~0.1 of the local step on sharp edges (32 levels).
+    does not); 'bicubic' is cv2's a = -0.75 where Pillow's affine uses
+    a = -1: a mean difference under half a grey level, under 10 levels for
+    99.9 % of the values and at most ~0.1 of the local step on sharp edges
+    (32 levels).
     """
     for magnitude in (3, 9):
         for seed in (0, 1):  # both signs
