@@ -18,7 +18,8 @@ Sections (``--checks``):
   autocast (the distiller's ``teacher.autocast_dtype``), img/s and how many
   arg-max labels the low precision changes;
 * ``distilled``: one distilled training step split into the student's part
-  (forward, backward, AdamW) and the teacher's forward.
+  (forward, backward, AdamW) and the teacher's forward, with fp16 AMP on
+  CUDA.
 
 ``--device cpu --quick`` runs every row on reduced models (the figures mean
 nothing) to check the code itself; fp16 AMP needs CUDA and says so.
@@ -385,9 +386,12 @@ class _TeacherForward:
 
 def distilled_split(settings: Settings, clock: Clock) -> Dict[str, float]:
     """Seconds per training batch: student step, teacher forward (under the
-    wrapper's autocast, as in training), and their sum."""
+    wrapper's autocast, as in training), and their sum; fp16 AMP on CUDA
+    (what ``tools/train.py --amp`` trains with), fp32 on the CPU."""
     cfg, student = build_student(settings, teacher=False)
-    wrapper = build_optim_wrapper(student, cfg.optim_wrapper)
+    precision = 'fp16 AMP' if settings.device == 'cuda' else 'fp32'
+    wrapper = build_optim_wrapper(student, mixed_precision_wrapper(
+        cfg.optim_wrapper, precision, settings.device))
     _, distilled = build_student(settings, teacher=True)
     data = synthetic_batch(settings.batch_size, 224,
                            cfg.model.head.num_classes, settings.device)
