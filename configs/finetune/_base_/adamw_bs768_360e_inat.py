@@ -11,6 +11,7 @@
 max_epochs = 360
 
 optim_wrapper = dict(
+    constructor='ParamGroupsOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=7.5e-5, weight_decay=0.05, eps=1e-8,
         betas=(0.9, 0.999)),

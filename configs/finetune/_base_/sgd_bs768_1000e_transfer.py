@@ -17,6 +17,7 @@
 max_epochs = 1000
 
 optim_wrapper = dict(
+    constructor='ParamGroupsOptimWrapperConstructor',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg=dict(
         flat_decay_mult=0.0,

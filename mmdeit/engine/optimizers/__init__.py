@@ -4,9 +4,11 @@ from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 from .non_finite import (GuardedAmpOptimWrapper, GuardedAutocastOptimWrapper,
                          GuardedOptimWrapper, NonFiniteLossError,
                          NonFiniteLossGuard)
+from .param_groups import ParamGroupsOptimWrapperConstructor
 
 __all__ = [
     'AutocastOptimWrapper', 'Lamb', 'LayerDecayOptimWrapperConstructor',
     'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
-    'GuardedAutocastOptimWrapper', 'NonFiniteLossError', 'NonFiniteLossGuard'
+    'GuardedAutocastOptimWrapper', 'NonFiniteLossError', 'NonFiniteLossGuard',
+    'ParamGroupsOptimWrapperConstructor'
 ]

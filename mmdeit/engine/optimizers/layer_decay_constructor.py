@@ -3,10 +3,11 @@ MMPretrain fine-tune): the deeper a block, the larger its lr."""
 import logging
 
 from mmengine.logging import print_log
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mmdeit.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from .param_groups import ParamGroupsOptimWrapperConstructor
 
 # Backbone parameters below the first block: they sit at depth 0.
 EMBEDDINGS = ('cls_token', 'dist_token', 'pos_embed', 'patch_embed.')
@@ -27,7 +28,7 @@ def layer_depth(name: str, num_layers: int) -> int:
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+class LayerDecayOptimWrapperConstructor(ParamGroupsOptimWrapperConstructor):
     """mmengine's default constructor, with each parameter's lr multiplied
     by ``layer_decay_rate ** (num_layers + 1 - depth)`` (see
     :func:`layer_depth`): the head keeps the base lr, block ``i`` gets
@@ -49,8 +50,11 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             with the layer's scale.
 
     The model needs a ``backbone`` with its blocks in ``backbone.layers``
-    (mmdeit's ``VisionTransformer``). Each param group records its
-    ``layer_id`` and ``lr_scale``.
+    (mmdeit's ``VisionTransformer``). As with
+    :class:`ParamGroupsOptimWrapperConstructor`, parameters sharing every
+    setting share a group: one or two groups per depth (with and without
+    weight decay). Each group records its ``layer_id`` (the depth) and its
+    ``lr_scale`` (the decay factor, already applied to its ``lr``).
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict = None):
@@ -60,29 +64,28 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                              'paramwise_cfg.layer_decay_rate in (0, 1], got '
                              f'{rate!r}')
         # layer_decay_rate stays in paramwise_cfg, which mmengine's code
-        # ignores but which makes it build one param group per parameter
+        # ignores but which makes it build param groups
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         self.layer_decay_rate = rate
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
-        wrapper = super().__call__(model)
         model = getattr(model, 'module', model)
         layers = getattr(getattr(model, 'backbone', None), 'layers', None)
         if not isinstance(layers, nn.ModuleList):
             raise TypeError('layer-wise lr decay needs a model whose blocks '
                             'are backbone.layers (a VisionTransformer), got '
                             f'{type(model).__name__}')
-        num_layers = len(layers)
-        names = {id(p): name for name, p in model.named_parameters()}
-        for group in wrapper.optimizer.param_groups:
-            param, = group['params']
-            depth = layer_depth(names[id(param)], num_layers)
-            scale = self.layer_decay_rate**(num_layers + 1 - depth)
-            group.update(lr=group['lr'] * scale, layer_id=depth,
-                         lr_scale=scale)
-        lowest = self.layer_decay_rate**(num_layers + 1)
+        self.num_layers = len(layers)
+        wrapper = super().__call__(model)
+        lowest = self.layer_decay_rate**(self.num_layers + 1)
         print_log(f'layer-wise lr decay {self.layer_decay_rate} over '
-                  f'{num_layers} blocks: lr x {lowest:.3g} for the embeddings '
-                  'up to x 1 for the head', logger='current',
+                  f'{self.num_layers} blocks: lr x {lowest:.3g} for the '
+                  'embeddings up to x 1 for the head', logger='current',
                   level=logging.INFO)
         return wrapper
+
+    def param_settings(self, name: str, group: dict,
+                       model: nn.Module) -> None:
+        depth = layer_depth(name, self.num_layers)
+        scale = self.layer_decay_rate**(self.num_layers + 1 - depth)
+        group.update(lr=group['lr'] * scale, layer_id=depth, lr_scale=scale)
