@@ -17,22 +17,20 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmdeit.checkpoint import load_pretrained  # noqa: E402
-from mmdeit.evaluation.tables import metrics_table  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.evaluation.tables import metrics_table
+from mmdeit.models.utils import compile_model
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 
 def parse_args(argv=None) -> argparse.Namespace:
