@@ -188,7 +188,7 @@ def run(seeds: Sequence[int] = (0, ), models: Sequence[str] = DEFAULT_MODELS,
     tasks.sort(key=lambda task: not task.name.endswith('/train'))
     print(f'== training and testing {len(models)} models x {len(seeds)} '
           f'seed(s), {jobs} at a time, {threads} thread(s) each', flush=True)
-    times = run_tasks(tasks, jobs, threads)
+    times = run_tasks(tasks, jobs, threads, cwd=str(config_root().parent))
 
     results = read_metrics(work_dir, seeds, models)
     minutes = (time.time() - start) / 60

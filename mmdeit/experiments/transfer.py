@@ -223,7 +223,7 @@ def run(seeds: Sequence[int] = (0, 1, 2), shots: int = 100,
     print(f'== {len(PRETRAIN_RUNS)} pre-training runs, then '
           f'{len(TRANSFER_RUNS)} transfer runs x {len(seeds)} seed(s), '
           f'{jobs} at a time, {threads} thread(s) each', flush=True)
-    times = run_tasks(tasks, jobs, threads)
+    times = run_tasks(tasks, jobs, threads, cwd=str(config_root().parent))
 
     results = read_metrics(work_dir, seeds)
     minutes = (time.time() - start) / 60
