@@ -16,19 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from mmdeit.checkpoint.files import sha256_of as file_digest
+
 # The package's sub-packages a training or test job never imports (the top
 # layer of .importlinter): editing them reruns no job.
 NOT_RUN_BY_JOBS = ('experiments', 'benchmarks')
 PACKAGE = Path(__file__).resolve().parents[1]
-
-
-def file_digest(path: str) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @lru_cache(maxsize=None)
