@@ -10,20 +10,17 @@ Several processes: tools/dist_train.sh (torchrun) or tools/slurm_train.sh.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-# Importable from a source checkout without installing the package.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmdeit.engine.resume import configure_resume, run_training  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.engine.resume import configure_resume, run_training
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -18,6 +18,3 @@ model = dict(
     init_cfg=dict(
         checkpoint='https://dl.fbaipublicfiles.com/deit/'
         'deit_base_distilled_patch16_224-df68dfff.pth'))
-val_evaluator = _base_.distilled_deit.val_evaluator
-test_evaluator = val_evaluator
-custom_hooks = _base_.distilled_deit.custom_hooks

@@ -4,6 +4,3 @@ _base_ = ['./deit-small_pt-4xb256_in1k.py',
           '../_base_/distillation/deit_hard_regnety-16gf.py']
 
 model = _base_.distilled_deit.model
-val_evaluator = _base_.distilled_deit.val_evaluator
-test_evaluator = val_evaluator
-custom_hooks = _base_.distilled_deit.custom_hooks

@@ -15,24 +15,10 @@ model = dict(
 # hard - plain: +0.8 points with crops of 64-100 %, +2.8 with 30-100 %);
 # docs/demo.md has the measurements.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=28,
-         crop_ratio_range=(0.3, 1.0), aspect_ratio_range=(0.8, 1.25),
-         interpolation='bilinear'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    _base_.train_pipeline[0],
+    dict(_base_.train_pipeline[1], crop_ratio_range=(0.3, 1.0)),
+    *_base_.train_pipeline[2:],
 ]
-train_images = 10000
-max_epochs = 8
-train_dataloader = dict(
-    dataset=dict(indices=train_images, pipeline=train_pipeline))
-# DeiT's warm-up + cosine over the 8 epochs, a tenth of them warming up
-param_scheduler = [
-    dict(type='WarmupCosineLR', T_max=max_epochs, eta_min=1e-5,
-         warmup_length=0.1 * max_epochs, warmup_start_lr=1e-5, by_epoch=True,
-         end=max_epochs, convert_to_iter_based=True)
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-# a progress line every 10 iterations: tools/demo.py shows them
-default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=max_epochs))
+train_dataloader = dict(dataset=dict(indices=10000, pipeline=train_pipeline))
+train_cfg = dict(max_epochs=8, val_interval=8)
+param_scheduler = [dict(_base_.param_scheduler[0], warmup_length=0.8)]

@@ -3,6 +3,7 @@
 
 It lives above the models (not in :mod:`mmdeit.checkpoint`) because the
 check builds the backbone and head the converted weights describe."""
+import argparse
 import math
 import re
 from typing import Any, Dict, Optional, Sequence
@@ -10,7 +11,8 @@ from typing import Any, Dict, Optional, Sequence
 from torch import nn
 
 from mmdeit.checkpoint import (CheckpointError, load_state_dict_checked,
-                               read_checkpoint, to_mmdeit, unwrap_state_dict)
+                               read_checkpoint, save_weights, to_mmdeit,
+                               unwrap_state_dict)
 from mmdeit.checkpoint.layouts import StateDict
 from mmdeit.models.backbones import (DeiT3, DistilledVisionTransformer,
                                      VisionTransformer)
@@ -120,3 +122,28 @@ def import_checkpoint(source: str, layout: Optional[str] = None,
     state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     return dict(state_dict=state, meta=meta)
 
+
+def import_main(layout: str, doc: str, argv=None) -> str:
+    """The command line the ``tools/model_converters/*_to_mmdeit.py``
+    converters share: ``SRC DST.pth [--drop REGEX ...]``. Parses ``argv``,
+    converts SRC (which must be in ``layout``) with
+    :func:`import_checkpoint` and writes DST; returns DST."""
+    parser = argparse.ArgumentParser(
+        description=doc.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    parser.add_argument('src', help='checkpoint path or URL')
+    parser.add_argument('dst', help='output .pth file')
+    parser.add_argument(
+        '--drop', action='append', default=[], metavar='REGEX',
+        help='leave out the keys (in mmdeit names where they have one) that '
+        'match, on purpose; repeatable')
+    args = parser.parse_args(argv)
+    if not args.dst.endswith(('.pth', '.pt')):
+        parser.error('DST must be a .pth file (it holds the meta too)')
+    checkpoint = import_checkpoint(args.src, layout, args.drop)
+    save_weights(checkpoint, args.dst)
+    print(f'{args.src} ({layout}) -> {args.dst}: '
+          f'{len(checkpoint["state_dict"])} tensors')
+    for key in checkpoint['meta'].get('dropped_keys', []):
+        print(f'  dropped {key}')
+    return args.dst

@@ -1,5 +1,6 @@
 """Markdown tables of test metrics: one run (``tools/test.py``) or several
 side by side (``tools/analysis_tools/accuracy_table.py``)."""
+import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -16,12 +17,23 @@ def format_value(value) -> str:
 
 
 def markdown(header: Sequence[str], rows: Sequence[Sequence[str]],
-             align_right_from: int = 1) -> str:
+             align_right_from: int = 1, pad: bool = False) -> str:
     """A Markdown table; columns from ``align_right_from`` on are
-    right-aligned (numbers)."""
-    rule = ['---' if index < align_right_from else '---:'
-            for index in range(len(header))]
-    lines = [header, rule, *rows]
+    right-aligned (numbers). ``pad``: cells padded to their column's width,
+    so that the text lines up as it reads in a terminal."""
+    right = [index >= align_right_from for index in range(len(header))]
+    widths = [max(3, *(len(str(line[i])) for line in [header, *rows]))
+              if pad else 3 for i in range(len(header))]
+    rule = [('-' * (width - 1) if pad else '---') + ':' if at_right
+            else '-' * width for width, at_right in zip(widths, right)]
+
+    def cells(line):
+        if not pad:
+            return line
+        return [f'{cell:>{width}}' if at_right else f'{cell:<{width}}'
+                for cell, width, at_right in zip(line, widths, right)]
+
+    lines = [cells(header), rule, *(cells(row) for row in rows)]
     return '\n'.join('| ' + ' | '.join(line) + ' |' for line in lines)
 
 
@@ -108,3 +120,23 @@ def imagenet_table(name: str, metrics: Dict[str, object]) -> str:
     return markdown(['model', *columns],
                     [[name] + [format_value(metrics[key])
                                for key in columns.values()]])
+
+
+def read_results(arguments: Sequence[str]) -> List[dict]:
+    """The records of ``tools/test.py`` that ``arguments`` name, each
+    ``PATH`` or ``NAME=PATH``; a record's ``name`` is NAME, else the stem of
+    the config it records (else of its file)."""
+    records = []
+    for argument in arguments:
+        name, path = None, argument
+        if '=' in argument and not osp.exists(argument):
+            name, path = argument.split('=', 1)
+        try:
+            with open(path) as f:
+                record = json.load(f)
+        except (OSError, json.JSONDecodeError) as error:
+            raise OSError(f'cannot read {path}: {error}') from error
+        if not isinstance(record, dict):
+            raise ValueError(f'{path} holds no metrics dict')
+        records.append(dict(record, name=name or run_name(record, path)))
+    return records

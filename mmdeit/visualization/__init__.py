@@ -6,7 +6,8 @@ from .attention import (attention_maps, attention_rollout, record_attention,
                         token_rows)
 from .attention_figure import attention_figure
 from .confusion import confusion_figure, confusion_matrix, head_matrices
-from .curves import curve_figure, load_json_log, train_time
+from .curves import (curve_figure, load_json_log, logs_figure, run_name,
+                     train_time)
 from .images import find_images, load_batch
 from .token_similarity import (SimilarityTotals, record_tokens,
                                similarity_figure)
@@ -14,7 +15,8 @@ from .token_similarity import (SimilarityTotals, record_tokens,
 __all__ = [
     'attention_maps', 'attention_rollout', 'record_attention', 'token_rows',
     'attention_figure', 'confusion_figure', 'confusion_matrix',
-    'head_matrices', 'curve_figure', 'load_json_log', 'train_time',
+    'head_matrices', 'curve_figure', 'load_json_log', 'logs_figure',
+    'run_name', 'train_time',
     'find_images', 'load_batch', 'SimilarityTotals', 'record_tokens',
     'similarity_figure'
 ]

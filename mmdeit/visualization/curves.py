@@ -2,6 +2,7 @@
 (``WORK_DIR/<timestamp>/vis_data/*.json``: one JSON record per line)."""
 import json
 import math
+import os
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -132,3 +133,27 @@ def train_time(log: Dict[str, List[dict]], include_outliers: bool = False
                 fastest=min(means, key=means.get),
                 std=float(np.std(list(means.values()))),
                 mean=float(np.mean(every)) if every else math.nan)
+
+
+def run_name(path: str) -> str:
+    """WORK_DIR/<timestamp>/vis_data/scalars.json -> WORK_DIR's name (else
+    the file's stem)."""
+    parts = os.path.abspath(path).split(os.sep)
+    if len(parts) >= 4 and parts[-2] == 'vis_data':
+        return parts[-4]
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def logs_figure(paths: Sequence[str], names: Optional[Sequence[str]],
+                keys: Sequence[str], title: Optional[str] = None,
+                window: int = 1) -> Figure:
+    """:func:`curve_figure` of the scalar logs at ``paths``, named
+    ``names`` (default: their run folders; a name taken twice gets the
+    path)."""
+    if names is not None and len(names) != len(paths):
+        raise ValueError(f'{len(names)} names for {len(paths)} logs')
+    logs: Dict[str, dict] = {}
+    for name, path in zip(names or [run_name(p) for p in paths], paths):
+        logs[name if name not in logs else f'{name} ({path})'] = \
+            load_json_log(path)
+    return curve_figure(logs, keys, title, window)

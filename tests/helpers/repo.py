@@ -14,10 +14,9 @@ DEIT_TINY_CONFIG = ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py'
 
 def load_tool(path: str) -> ModuleType:
     """The script at ``path`` (relative to the repo root, e.g.
-    ``'tools/demo.py'``) executed as a fresh module. It is registered in
-    ``sys.modules`` under its file's name, so that a tool importing another
-    by name gets the same module, unless that name already belongs to a
-    module of another file: then it is ``<name>_tool``."""
+    ``'tools/demo.py'``) executed as a fresh module, registered in
+    ``sys.modules`` under its file's name (``<name>_tool`` where that name
+    belongs to a module of another file)."""
     file = ROOT / path
     if not file.is_file():
         raise FileNotFoundError(f'no tool at {file}')

@@ -1,6 +1,7 @@
-"""A tiny DeiT training setup for the engine tests: image folders written
-in tmp and a user config on the repo's DeiT-tiny config (embed 16, one
-layer, 16 px images, patch 8), built into a runner in this process."""
+"""Tiny DeiT training setups: image folders written in tmp and a user
+config on the repo's DeiT-tiny config (by default embed 16, one layer,
+16 px images, patch 8), written for tools/train.py or built into a runner
+in this process."""
 from pathlib import Path
 
 from mmengine.config import Config
@@ -10,38 +11,78 @@ from mmdeit.utils import register_all_modules
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import DEIT_TINY_CONFIG
 
-CONFIG = '''
-_base_ = ['{base}']
-data_root = '{data_root}'
+
+def model_text(classes: int, dims: int = 16, layers: int = 1,
+               heads: int = 2, size: int = 16, patch: int = 8,
+               ffn: int = None) -> str:
+    """Config lines of a tiny DeiT over the repo's DeiT-tiny config:
+    ``dims`` wide, ``layers`` deep, on ``size`` px images cut in ``patch``
+    px patches, ``classes`` outputs."""
+    return f'''
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=16, num_layers=1, num_heads=2,
-                  feedforward_channels=32),
-        img_size=16, patch_size=8),
-    head=dict(num_classes={classes}, in_channels=16))
+        arch=dict(_delete_=True, embed_dims={dims}, num_layers={layers},
+                  num_heads={heads}, feedforward_channels={ffn or 2 * dims}),
+        img_size={size}, patch_size={patch}),
+    head=dict(num_classes={classes}, in_channels={dims}))
 data_preprocessor = dict(num_classes={classes})
+'''
+
+
+def data_text(data_root, size: int = 16, train_batch: int = 4,
+              val_batch: int = 4, workers: int = 0,
+              deit_augment: bool = False, shuffle: bool = False) -> str:
+    """Config lines of image folders ``data_root/{train,val}/<class>/``:
+    crops and flips (``deit_augment``: DeiT's RandAugment and erasing too)
+    on ``size`` px, ``workers`` loader processes for training, a plain
+    shuffling sampler with ``shuffle`` (else the config's own)."""
+    augment = '''
+    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
+    dict(type='RandomErasing', erase_prob=0.25, mode='pixel'),''' \
+        if deit_augment else ''
+    sampler = "\n    sampler=dict(_delete_=True, type='DefaultSampler', " \
+        "shuffle=True)," if shuffle else ''
+    return f'''
+data_root = '{data_root}'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=16, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomResizedCrop', scale={size}, interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),{augment}
     dict(type='PackInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=18, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
+    dict(type='ResizeEdge', scale={size + size // 8}, edge='short',
+         interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size={size}),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    batch_size={train_batch}, num_workers={workers},
+    persistent_workers={bool(workers)},{sampler}
     dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
                  data_prefix='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
+    batch_size={val_batch}, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
                  data_prefix='val', pipeline=test_pipeline))
 test_dataloader = val_dataloader
+'''
+
+
+def user_config(data_root, classes: int, base=DEIT_TINY_CONFIG,
+                **sizes) -> str:
+    """A user config written the MMPretrain way: the repo's DeiT-tiny
+    config as base, a tiny arch (:func:`model_text`) and image folders
+    (:func:`data_text`); ``sizes`` go to either."""
+    model_keys = ('dims', 'layers', 'heads', 'patch', 'ffn')
+    model = {key: sizes.pop(key) for key in model_keys if key in sizes}
+    return f"_base_ = ['{base}']\n" + model_text(
+        classes, size=sizes.get('size', 16), **model) + data_text(
+            data_root, **sizes)
+
+
+RUN = '''
 train_cfg = dict(max_epochs=2)
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0)
@@ -54,8 +95,8 @@ def write_config(folder: Path, data_root: Path, classes: int = 2,
     name>.py``: runners of one process started within a second get distinct
     experiment names, hence their own loggers and log files."""
     path = folder / f'deit_{folder.name}.py'
-    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG, data_root=data_root,
-                                  classes=classes) + extra)
+    path.write_text(user_config(data_root, classes, shuffle=True) + RUN +
+                    extra)
     return path
 
 

@@ -1,13 +1,12 @@
-import logging
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 
 import mmdeit
 from mmdeit.apis import load_config, model_info
 from mmdeit.models.zoo import merge_overrides
 from mmdeit.checkpoint import CheckpointError
+from tests.helpers.logs import mmengine_messages
 
 TINY_OVERRIDES = dict(
     backbone=dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2,
@@ -106,16 +105,8 @@ def official_tiny(tmp_path):
 @pytest.fixture
 def zoo_log():
     """Messages of mmengine's current logger at INFO and above."""
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+    with mmengine_messages() as records:
+        yield records
 
 
 def test_new_head_short_form(official_tiny, zoo_log):

@@ -2,15 +2,14 @@
 checkpoint=..., prefix='backbone')`` with a new ``head.num_classes``, from
 each layout: the backbone computes what the source computes, the head is
 new and initialised as its config says."""
-import logging
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope
 
 from mmdeit.apis import build_model_from_config, load_config
 from mmdeit.checkpoint import CheckpointError, PretrainedInit
+from tests.helpers.logs import mmengine_messages
 from tests.helpers.reference_models import (VARIANTS, hf_model_for, images,
                                             mmdeit_model, mmpretrain_literal,
                                             shallow)
@@ -53,16 +52,8 @@ def assert_new_head(model):
 @pytest.fixture
 def mmengine_log():
     """Messages logged by mmengine's current logger at INFO and above."""
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+    with mmengine_messages() as records:
+        yield records
 
 
 def timm_features(model, x):

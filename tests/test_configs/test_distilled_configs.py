@@ -38,14 +38,14 @@ CASES = {
     ('demo/deit-tiny-p7_1xb128_fashion-mnist',
      dict(DISTILLED_MODEL,
           teacher=dict(cfg='regnety-200mf_1xb128_fashion-mnist',
-                       checkpoint='work_dirs/demo/seed0/teacher/'
-                       'epoch_1.pth'))),
+                       checkpoint='work_dirs/regnety-200mf_1xb128_'
+                       'fashion-mnist/epoch_1.pth'))),
     'demo/deit-p7-w128-hard-distilled_1xb128-8ep_fashion-mnist-10k':
     ('demo/deit-p7-w128_1xb128-8ep_fashion-mnist-10k',
      dict(DISTILLED_MODEL,
-          teacher=dict(cfg='regnetx-w48_1xb128-10ep_fashion-mnist-10k',
+          teacher=dict(cfg='regnetx-w48_1xb128-12ep_fashion-mnist-10k',
                        checkpoint='work_dirs/demo/seed0/teacher/'
-                       'epoch_10.pth'))),
+                       'epoch_12.pth'))),
 }
 
 

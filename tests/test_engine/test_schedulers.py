@@ -120,3 +120,29 @@ def test_epoch_based_and_invalid_lengths():
     assert values[10:] == [0., 0.]
     with pytest.raises(ValueError):
         WarmupCosineLR(optimizer(), T_max=5, warmup_length=6)
+    with pytest.raises(ValueError, match='needs T_max or a finite end'):
+        WarmupCosineLR(optimizer(), warmup_length=1)
+
+
+def test_without_t_max_the_cosine_spans_the_training():
+    """No T_max: the cosine ends where the schedule does, as mmengine's
+    CosineAnnealingLR; converted to iterations (the runner sets ``end`` to
+    the training's epochs), the same values as with T_max given."""
+    def values(**length):
+        opt = optimizer()
+        scheduler = WarmupCosineLR.build_iter_from_epoch(
+            opt, eta_min=1e-5, warmup_length=0.5, warmup_start_lr=1e-6,
+            end=3, epoch_length=4, **length)
+        lrs = []
+        for _ in range(12):
+            lrs.append(opt.param_groups[0]['lr'])
+            opt.step()
+            scheduler.step()
+        return scheduler, lrs
+
+    implicit, implicit_lrs = values()
+    explicit, explicit_lrs = values(T_max=3)
+    assert implicit.T_max == explicit.T_max == 12
+    assert implicit_lrs == explicit_lrs
+    assert implicit_lrs[7] == pytest.approx(1e-5 + 0.5 * (BASE_LR - 1e-5) * (
+        1 + math.cos(math.pi * 7 / 12)))

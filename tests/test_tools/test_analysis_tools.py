@@ -1,6 +1,5 @@
 """Each analysis tool writes its file from inputs made here: a tiny
 distilled DeiT's checkpoint, a folder of images, a training log."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,8 +14,8 @@ import torch
 
 from mmdeit.apis import get_model
 from mmdeit.evaluation import read_predictions
-
-ROOT = Path(__file__).parents[2]
+from mmdeit.visualization import run_name
+from tests.helpers.repo import ROOT, load_tool
 CONFIG = '''
 _base_ = ['{base}']
 model = dict(
@@ -34,14 +33,6 @@ test_dataloader = dict(
                  pipeline=test_pipeline))
 val_dataloader = test_dataloader
 '''
-
-
-def load_tool(relative: str):
-    spec = importlib.util.spec_from_file_location(
-        Path(relative).stem, ROOT / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def png_shape(path: Path) -> tuple:
@@ -141,6 +132,28 @@ def test_predictions_confusion_matrix_and_accuracy_table(tiny_run, tmp_path):
     assert (tmp_path / 'table.md').read_text() == table + '\n'
 
 
+def test_accuracy_table_names_each_row_beside_its_file(tmp_path):
+    """NAME=RESULT.json pairs a name with its own file, whatever order a
+    shell glob gives the files; a plain path is named after the config it
+    records. No list of names paired by position."""
+    for run, top1 in (('hard', 75.0), ('plain', 72.0), ('soft', 70.0)):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / 'test_metrics.json').write_text(json.dumps(dict(
+            config=f'configs/demo/{run}_config.py',
+            metrics={'accuracy/top1': top1})))
+    tool = load_tool('tools/analysis_tools/accuracy_table.py')
+    table = tool.main([f'teacher={tmp_path / "soft" / "test_metrics.json"}',
+                       str(tmp_path / 'hard' / 'test_metrics.json')])
+    assert table.splitlines()[2:] == [
+        '| teacher | 70.00 | - | - | - |',
+        '| hard_config | 75.00 | - | - | - |']
+    with pytest.raises(SystemExit):
+        tool.main([str(tmp_path / 'hard' / 'test_metrics.json'),
+                   '--names', 'a'])
+    with pytest.raises(SystemExit, match='cannot read .*nowhere.json'):
+        tool.main(['teacher=' + str(tmp_path / 'nowhere.json')])
+
+
 def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
     log = tmp_path / 'run' / '20260101_000000' / 'vis_data' / 'scalars.json'
     log.parent.mkdir(parents=True)
@@ -158,7 +171,7 @@ def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
     printed = capsys.readouterr().out
     # the first record of the epoch is left out: mean of 0.2, 0.3, 0.4
     assert 'average iter time: 0.3000 s/iter' in printed
-    assert tool.run_name(str(log)) == 'run'
+    assert run_name(str(log)) == 'run'
 
 
 def test_demo_figures_of_a_runs_folder(tiny_run, tmp_path):

@@ -13,32 +13,11 @@ import mmdeit
 from tests.helpers.image_folder import (read_runner_checkpoint,
                                         write_image_folder)
 from tests.helpers.repo import ROOT, run_in_repo
+from tests.helpers.tiny_runner import data_text
 
-DATA = '''
-data_root = '{data_root}'
+DATA = data_text('{data_root}', size=32, train_batch=6, val_batch=6,
+                 shuffle=True) + '''
 data_preprocessor = dict(num_classes=3)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=32, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=36, edge='short', interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=6, num_workers=0, persistent_workers=False,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=6, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='val', pipeline=test_pipeline))
-test_dataloader = val_dataloader
 train_cfg = dict(max_epochs=1)
 default_hooks = dict(logger=dict(interval=1))
 '''

@@ -23,41 +23,10 @@ import torch
 from mmdeit.checkpoint import read_checkpoint
 from tests.helpers.image_folder import (read_runner_checkpoint as read,
                                         write_image_folder)
-from tests.helpers.repo import DEIT_TINY_CONFIG, ROOT
+from tests.helpers.repo import ROOT
+from tests.helpers.tiny_runner import user_config
 
-CONFIG = '''
-_base_ = ['{base}']
-data_root = '{data_root}'
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=16, num_layers=1, num_heads=2,
-                  feedforward_channels=32),
-        img_size=16, patch_size=8),
-    head=dict(num_classes=4, in_channels=16))
-data_preprocessor = dict(num_classes=4)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=16, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
-    dict(type='RandomErasing', erase_prob=0.25, mode='pixel'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=18, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=2, persistent_workers=True,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='val', pipeline=test_pipeline))
-test_dataloader = val_dataloader
+RUN = '''
 train_cfg = dict(max_epochs=3)
 default_hooks = dict(
     logger=dict(interval=1),
@@ -86,8 +55,8 @@ def config(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('resume_after_kill')
     write_image_folder(root / 'data', 4)
     path = root / 'my_deit.py'
-    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG,
-                                  data_root=root / 'data'))
+    path.write_text(user_config(root / 'data', 4, workers=2,
+                                deit_augment=True) + RUN)
     return path
 
 

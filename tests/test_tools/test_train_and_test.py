@@ -12,45 +12,10 @@ import torch
 import mmdeit
 from tests.helpers.image_folder import (read_runner_checkpoint as read,
                                         write_image_folder)
-from tests.helpers.repo import DEIT_TINY_CONFIG, run_in_repo
+from tests.helpers.repo import run_in_repo
+from tests.helpers.tiny_runner import user_config as tiny_user_config
 
 CLASSES = 3
-USER_CONFIG = '''
-_base_ = ['{base}']
-
-data_root = '{data_root}'
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=8),
-    head=dict(num_classes=3, in_channels=32))
-data_preprocessor = dict(num_classes=3)
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=32, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
-    dict(type='RandomErasing', erase_prob=0.25, mode='pixel'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=36, edge='short', interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=6, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='val', pipeline=test_pipeline))
-test_dataloader = val_dataloader
-'''
 # 12 training images in batches of 6: 2 iterations per epoch.
 QUIET = ['default_hooks.logger.interval=1']
 
@@ -62,8 +27,9 @@ def user_config(tmp_path_factory) -> Path:
     write_image_folder(root / 'data', CLASSES, (('train', 4), ('val', 2)),
                        size=(40, 48), formats=('jpg', 'png'))
     config = root / 'my_deit.py'
-    config.write_text(USER_CONFIG.format(base=DEIT_TINY_CONFIG,
-                                         data_root=root / 'data'))
+    config.write_text(tiny_user_config(
+        root / 'data', CLASSES, dims=32, layers=2, size=32, train_batch=6,
+        deit_augment=True))
     return config
 
 

@@ -12,33 +12,17 @@ import torch
 from mmdeit.checkpoint import to_mmdeit
 from tests.helpers.image_folder import (read_runner_checkpoint,
                                         write_image_folder)
-from tests.helpers.repo import DEIT_TINY_CONFIG, run_in_repo
+from tests.helpers.repo import run_in_repo
+from tests.helpers.tiny_runner import user_config
 
 timm = pytest.importorskip('timm')
 
-CONFIG = '''
-_base_ = ['{base}']
-
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
-                  feedforward_channels=128),
-        img_size=32, patch_size=8),
-    head=dict(num_classes=3, in_channels=32))
-data_preprocessor = dict(num_classes=3)
-# lr 0 all along: the weights that come out are those loaded
+# lr 0 all along: the weights that come out are those loaded; no
+# validation or test
+SETTINGS = '''
 optim_wrapper = dict(optimizer=dict(lr=0.0))
 param_scheduler = []
 train_cfg = dict(max_epochs=1)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=32),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=6, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset',
-                 data_root='{data_root}', pipeline=train_pipeline))
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
@@ -53,8 +37,8 @@ def config(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('load_from')
     write_image_folder(root / 'data', 3, (('train', 2), ), size=(36, 36))
     path = root / 'tiny.py'
-    path.write_text(CONFIG.format(base=DEIT_TINY_CONFIG,
-                                  data_root=root / 'data' / 'train'))
+    path.write_text(user_config(root / 'data', 3, dims=32, layers=2,
+                                ffn=128, size=32, train_batch=6) + SETTINGS)
     return path
 
 

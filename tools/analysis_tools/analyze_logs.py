@@ -12,16 +12,9 @@ records (those with an lr) are plotted against their iteration; validation
 records of an epoch-based loop at the last iteration of their epoch.
 """
 import argparse
-import os
-import os.path as osp
-import sys
-from typing import Dict
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmdeit.visualization import (curve_figure, load_json_log,  # noqa: E402
-                                  train_time)
+from mmdeit.apis.analysis import save_figure
+from mmdeit.visualization import load_json_log, logs_figure, train_time
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,27 +39,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_name(path: str) -> str:
-    """WORK_DIR/<timestamp>/vis_data/scalars.json -> WORK_DIR's name."""
-    parts = osp.abspath(path).split(os.sep)
-    if len(parts) >= 4 and parts[-2] == 'vis_data':
-        return parts[-4]
-    return osp.splitext(osp.basename(path))[0]
-
-
 def plot_curve(args) -> None:
-    if args.legend and len(args.legend) != len(args.json_logs):
-        raise SystemExit(f'{len(args.legend)} legend names for '
-                         f'{len(args.json_logs)} logs')
-    names = args.legend or [run_name(path) for path in args.json_logs]
-    logs: Dict[str, dict] = {}
-    for name, path in zip(names, args.json_logs):
-        logs[name if name not in logs else f'{name} ({path})'] = \
-            load_json_log(path)
-    fig = curve_figure(logs, args.keys, args.title, args.window_size)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    fig.savefig(args.out, dpi=100)
-    print(f'saved {args.out}')
+    try:
+        fig = logs_figure(args.json_logs, args.legend, args.keys, args.title,
+                          args.window_size)
+    except ValueError as error:  # e.g. as many legend names as logs
+        raise SystemExit(str(error))
+    print(f'saved {save_figure(fig, args.out)}')
 
 
 def cal_train_time(args) -> None:

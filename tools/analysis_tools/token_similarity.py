@@ -14,18 +14,14 @@ layer of DeiT-B distilled.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmdeit.apis import get_model, load_config  # noqa: E402
-from mmdeit.visualization import (SimilarityTotals, find_images,  # noqa
-                                  load_batch, similarity_figure)
+from mmdeit.apis.analysis import (format_similarity, save_figure,
+                                  token_similarity)
+from mmdeit.visualization import similarity_figure
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,37 +39,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def format_result(result: dict) -> str:
-    width = max(len(name) for name, _ in result['stages'])
-    lines = [f'{"stage":<{width}}  cos(cls, dist)']
-    lines += [f'{name:<{width}}  {value:.4f}'
-              for name, value in result['stages']]
-    lines.append(f'heads: cosine of the softmax outputs '
-                 f'{result["heads_cosine"]:.4f}, same top-1 '
-                 f'{result["heads_agreement"]:.2f} % of '
-                 f'{result["images"]} images')
-    return '\n'.join(lines)
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    model = get_model(cfg, pretrained=args.checkpoint)
-    if getattr(model.backbone, 'num_extra_tokens', 1) < 2:
-        sys.exit(f'{args.config}: the model has no distillation token')
-    paths = find_images(args.data)[:args.max_images]
-    totals = SimilarityTotals()
-    for start in range(0, len(paths), args.batch_size):
-        batch = load_batch(model, paths[start:start + args.batch_size])
-        totals.add(model, batch.inputs)
-    result = totals.result(model)
-    print(format_result(result))
+    try:
+        result = token_similarity(args.config, args.checkpoint, args.data,
+                                  args.max_images, args.batch_size,
+                                  args.cfg_options)
+    except ValueError as error:  # no distillation token
+        sys.exit(str(error))
+    print(format_similarity(result))
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        similarity_figure(result, title=osp.basename(args.config)).savefig(
-            args.out, dpi=100)
+        save_figure(similarity_figure(
+            result, title=osp.basename(args.config)), args.out)
     if args.out_json:
         with open(args.out_json, 'w') as f:
             json.dump(result, f, indent=2)

@@ -12,17 +12,14 @@ with onnxruntime on a random batch, prints the largest absolute difference
 to PyTorch per output and exits with status 1 above --tolerance.
 """
 import argparse
-import os.path as osp
 import sys
 
 import torch
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
-from mmdeit.apis import get_model, load_config  # noqa: E402
-from mmdeit.apis.onnx_model import (OnnxClassifier, export_onnx,  # noqa
+from mmdeit.apis import get_model, load_config
+from mmdeit.apis.onnx_model import (OnnxClassifier, export_onnx,
                                     max_abs_diff)
 
 

@@ -14,11 +14,7 @@ key that would not be used (e.g. the pooler of a ``DeiTModel``), a missing
 parameter or a shape that does not fit stops the conversion with the full
 list.
 """
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from import_cli import import_main  # noqa: E402
+from mmdeit.apis.conversion import import_main
 
 
 def main(argv=None) -> str:

@@ -7,11 +7,7 @@ result is ``{'state_dict': ..., 'meta': ...}`` in mmdeit's names; a key that
 would not be used, a missing parameter or a shape that does not fit stops
 the conversion with the full list.
 """
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from import_cli import import_main  # noqa: E402
+from mmdeit.apis.conversion import import_main
 
 
 def main(argv=None) -> str:

@@ -11,21 +11,11 @@ patch grid. The weights are recomputed explicitly beside the model's fused
 attention (see mmdeit.visualization.record_attention).
 """
 import argparse
-import os
-import os.path as osp
-import sys
 from typing import List
 
-import torch
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmdeit.apis import class_names, get_model, load_config  # noqa: E402
-from mmdeit.visualization import (attention_figure, attention_maps,  # noqa
-                                  attention_rollout, find_images, load_batch,
-                                  token_rows)
+from mmdeit.apis.analysis import draw_attention
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,48 +33,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def out_name(path: str, written: List[str]) -> str:
-    """<stem>_attention.png, or <folder>_<stem>_attention.png when another
-    image of the same stem was drawn already (class folders)."""
-    stem = osp.splitext(osp.basename(path))[0]
-    name = f'{stem}_attention.png'
-    if name in {osp.basename(done) for done in written}:
-        name = f'{osp.basename(osp.dirname(path))}_{name}'
-    return name
-
-
 def main(argv=None) -> List[str]:
     args = parse_args(argv)
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    model = get_model(cfg, pretrained=args.checkpoint)
-    classes = class_names(model)
-    paths = find_images(args.images)[:args.max_images]
-    os.makedirs(args.out_dir, exist_ok=True)
-    written = []
-    backbone = model.backbone
-    for start in range(0, len(paths), args.batch_size):
-        chunk = paths[start:start + args.batch_size]
-        batch = load_batch(model, chunk)
-        with torch.no_grad():
-            attention = attention_maps(backbone, batch.inputs)
-            predicted = model(batch.inputs).argmax(dim=1)
-        grid = tuple(side // patch for side, patch in zip(
-            batch.inputs.shape[-2:], backbone.patch_size))
-        extra = backbone.num_extra_tokens
-        rollouts = token_rows(attention_rollout(attention), extra, grid)
-        rows = token_rows(attention, extra, grid)
-        for index, path in enumerate(chunk):
-            label = int(predicted[index])
-            name = classes[label] if classes else str(label)
-            fig = attention_figure(
-                batch.images[index], rollouts[index], rows[index],
-                title=f'{osp.basename(path)}: predicted {name}')
-            out = osp.join(args.out_dir, out_name(path, written))
-            fig.savefig(out, dpi=100)
-            written.append(out)
-            print(out)
+    written = draw_attention(args.config, args.checkpoint, args.images,
+                             args.out_dir, args.max_images, args.batch_size,
+                             args.cfg_options)
+    for path in written:
+        print(path)
     return written
 
 

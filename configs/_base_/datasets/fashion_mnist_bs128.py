@@ -33,6 +33,13 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# Flips only: the demo's teacher, and its plain student's comparison.
+flips_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PackInputs'),
@@ -66,7 +73,9 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         test_mode=True),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+# top-k accuracy, and for a distilled model per head, of its teacher and
+# of their agreement (a one-headed model: as Accuracy)
+val_evaluator = dict(type='DistillationAccuracy', topk=(1, 5))
 
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

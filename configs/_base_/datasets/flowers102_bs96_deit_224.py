@@ -57,7 +57,9 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+# top-k accuracy, and for a distilled model per head, of its teacher and
+# of their agreement (a one-headed model: as Accuracy)
+val_evaluator = dict(type='DistillationAccuracy', topk=(1, 5))
 
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

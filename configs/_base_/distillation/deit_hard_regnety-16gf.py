@@ -1,10 +1,9 @@
-# What a DeiT config with a distillation token adds to its plain variant,
-# under one name for the configs that inherit this file to take apart:
-#   model = _base_.distilled_deit.model
-#   val_evaluator = _base_.distilled_deit.val_evaluator
-#   test_evaluator = val_evaluator
-#   custom_hooks = _base_.distilled_deit.custom_hooks
-# (mmengine refuses a key, such as `model`, defined by two base files.)
+# What a DeiT config with a distillation token adds to its plain variant:
+# the model under one name, for the configs that inherit this file to take
+# (`model = _base_.distilled_deit.model`: mmengine refuses a key, such as
+# `model`, that two base files define), and the hook that records the
+# teacher (`custom_hooks`). The dataset configs evaluate every model per
+# head (DistillationAccuracy).
 #
 # Hard distillation from RegNetY-16GF (the paper's teacher, 82.9 top-1):
 # loss = 0.5 * CE(class head, mixed smoothed targets)
@@ -27,3 +26,4 @@ distilled_deit = dict(
     val_evaluator=dict(type='DistillationAccuracy', topk=(1, 5)),
     custom_hooks=[dict(type='DistillationRecordHook')],
 )
+custom_hooks = distilled_deit['custom_hooks']

@@ -3,9 +3,4 @@
 # deit-small-distilled_ft-8xb96_cifar100.py.
 _base_ = ['./deit-small-distilled_ft-8xb96_cifar100.py']
 
-model = dict(
-    backbone=dict(
-        arch='deit-base',
-        init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/deit/'
-                      'deit_base_distilled_patch16_224-df68dfff.pth')),
-    head=dict(in_channels=768))
+model = _base_.in1k_weights.deit_base_distilled

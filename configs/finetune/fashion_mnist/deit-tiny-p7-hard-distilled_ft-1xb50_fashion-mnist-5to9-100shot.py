@@ -5,21 +5,16 @@
 # the student's. tools/transfer_demo.py passes both checkpoints:
 #   --cfg-options model.backbone.init_cfg.checkpoint=<student>/epoch_1.pth \
 #       model.teacher.checkpoint=<teacher fine-tuning run>/epoch_10.pth
-_base_ = ['./deit-tiny-p7_ft-1xb50_fashion-mnist-5to9-100shot.py']
+_base_ = ['./deit-tiny-p7_ft-1xb50_fashion-mnist-5to9-100shot.py',
+          '../../_base_/distillation/deit_hard_regnety-16gf.py']
 
 model = dict(
-    type='DistilledImageClassifier',
+    _base_.distilled_deit.model,
     backbone=dict(
         type='DistilledVisionTransformer',
         init_cfg=dict(
             checkpoint='work_dirs/transfer/pretrain/distilled/epoch_1.pth')),
-    head=dict(type='DeiTClsHead'),
     teacher=dict(
         cfg='configs/finetune/fashion_mnist/'
         'regnety-200mf_ft-1xb50_fashion-mnist-5to9-100shot.py',
-        checkpoint='work_dirs/transfer/seed0/teacher/epoch_10.pth'),
-    distillation=dict(type='hard', alpha=0.5))
-
-val_evaluator = dict(type='DistillationAccuracy', topk=(1, ))
-test_evaluator = val_evaluator
-custom_hooks = [dict(type='DistillationRecordHook')]
+        checkpoint='work_dirs/transfer/seed0/teacher/epoch_10.pth'))

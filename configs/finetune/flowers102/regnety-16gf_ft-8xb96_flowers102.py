@@ -3,33 +3,13 @@
 # head, so that the distilled students can learn from it. The authors gave no
 # teacher fine-tuning recipe; this is the students' (the same augmentation,
 # Mixup/CutMix and schedule,
-# configs/finetune/_base_/sgd_bs768_1000e_transfer.py).
+# configs/_base_/schedules/sgd_bs768_1000e_transfer.py).
 _base_ = [
+    '../../_base_/models/regnety-16gf.py',
     '../../_base_/datasets/flowers102_bs96_deit_224.py',
-    '../_base_/sgd_bs768_1000e_transfer.py',
+    '../../_base_/schedules/sgd_bs768_1000e_transfer.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/models/in1k_weights.py',
 ]
 
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='RegNet',
-        arch='regnety-16gf',
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://dl.fbaipublicfiles.com/deit/'
-            'regnety_160-a5fe301d.pth',
-            prefix='backbone')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=102,
-        in_channels=3024,
-        loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)),
-    train_cfg=dict(
-        augments=[
-            dict(type='Mixup', alpha=0.8),
-            dict(type='CutMix', alpha=1.0),
-        ],
-        label_smoothing=0.1),
-)
+model = dict(_base_.in1k_weights.regnety_16gf, head=dict(num_classes=102))

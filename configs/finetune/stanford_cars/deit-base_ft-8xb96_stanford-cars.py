@@ -2,9 +2,4 @@
 # weights; otherwise as deit-small_ft-8xb96_stanford-cars.py.
 _base_ = ['./deit-small_ft-8xb96_stanford-cars.py']
 
-model = dict(
-    backbone=dict(
-        arch='deit-base',
-        init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/deit/'
-                      'deit_base_patch16_224-b5f2ef4d.pth')),
-    head=dict(in_channels=768))
+model = _base_.in1k_weights.deit_base

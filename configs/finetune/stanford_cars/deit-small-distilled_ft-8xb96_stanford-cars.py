@@ -1,30 +1,15 @@
 # The released distilled DeiT-small fine-tuned on Stanford Cars, keeping the
 # distillation signal ("it is better to keep the distillation signal during the
-# fine-tuning", the authors in facebookresearch/deit issue #45). Two stages:
-# the teacher is first fine-tuned on Stanford Cars
-# (regnety-16gf_ft-8xb96_stanford-cars.py: its 196 classes must be the
-# student's), then this config distils from its last checkpoint:
+# fine-tuning", the authors in facebookresearch/deit issue #45): hard
+# distillation (alpha 0.5, as in pre-training) from RegNetY-16GF fine-tuned on
+# Stanford Cars first (regnety-16gf_ft-8xb96_stanford-cars.py: its classes must
+# be the student's), read from its last checkpoint:
 #   python tools/train.py \
 #       configs/finetune/stanford_cars/regnety-16gf_ft-8xb96_stanford-cars.py
 #   python tools/train.py \
 #       configs/finetune/stanford_cars/deit-small-distilled_ft-8xb96_stanford-cars.py
-_base_ = ['./deit-small_ft-8xb96_stanford-cars.py']
+_base_ = ['./deit-small_ft-8xb96_stanford-cars.py',
+          '../../_base_/distillation/deit_hard_regnety-16gf.py']
 
-model = dict(
-    type='DistilledImageClassifier',
-    backbone=dict(
-        type='DistilledVisionTransformer',
-        init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/deit/'
-                      'deit_small_distilled_patch16_224-649709d9.pth')),
-    head=dict(type='DeiTClsHead'),
-    teacher=dict(
-        cfg='configs/finetune/stanford_cars/'
-        'regnety-16gf_ft-8xb96_stanford-cars.py',
-        checkpoint='work_dirs/regnety-16gf_ft-8xb96_stanford-cars/'
-        'epoch_1000.pth'),
-    # hard distillation, alpha 0.5, as in pre-training
-    distillation=dict(type='hard', alpha=0.5))
-
-val_evaluator = dict(type='DistillationAccuracy', topk=(1, 5))
-test_evaluator = val_evaluator
-custom_hooks = [dict(type='DistillationRecordHook')]
+model = dict(_base_.distilled_deit.model, teacher=_base_.finetuned_teacher,
+             **_base_.in1k_weights.deit_small_distilled)

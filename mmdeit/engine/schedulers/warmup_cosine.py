@@ -1,7 +1,7 @@
 """The DeiT learning-rate schedule: linear warm-up, then a cosine that is
 computed on the raw step count (the warm-up is not a prefix of it)."""
 import math
-from typing import List
+from typing import List, Optional
 
 from mmengine.optim.scheduler import _ParamScheduler
 from mmengine.optim.scheduler.param_scheduler import INF
@@ -44,7 +44,9 @@ class WarmupCosineLR(_ParamScheduler):
     Args:
         optimizer: wrapped optimizer.
         T_max: length of the cosine, warm-up included (epochs when
-            ``by_epoch``, else iterations).
+            ``by_epoch``, else iterations); by default ``end - begin``, the
+            whole training when the runner sets ``end`` (as mmengine's
+            ``CosineAnnealingLR``).
         eta_min: final lr (absolute; not scaled by ``--auto-scale-lr``).
         warmup_length: steps of linear warm-up (0 for none).
         warmup_start_lr: lr at step 0 (absolute).
@@ -59,7 +61,7 @@ class WarmupCosineLR(_ParamScheduler):
 
     def __init__(self,
                  optimizer,
-                 T_max: float,
+                 T_max: Optional[float] = None,
                  eta_min: float = 0.,
                  warmup_length: float = 0,
                  warmup_start_lr: float = 0.,
@@ -68,6 +70,12 @@ class WarmupCosineLR(_ParamScheduler):
                  last_step: int = -1,
                  by_epoch: bool = True,
                  verbose: bool = False):
+        if T_max is None:
+            if end == INF:
+                raise ValueError('WarmupCosineLR needs T_max or a finite end '
+                                 '(the runner sets end to the training '
+                                 'length)')
+            T_max = end - begin
         if T_max <= 0 or not 0 <= warmup_length <= T_max:
             raise ValueError('need 0 <= warmup_length <= T_max and T_max > 0, '
                              f'got warmup_length={warmup_length}, '
@@ -81,9 +89,9 @@ class WarmupCosineLR(_ParamScheduler):
                          verbose=verbose)
 
     @classmethod
-    def build_iter_from_epoch(cls, *args, T_max, warmup_length=0, begin=0,
-                              end=INF, by_epoch=True, epoch_length=None,
-                              **kwargs):
+    def build_iter_from_epoch(cls, *args, T_max=None, warmup_length=0,
+                              begin=0, end=INF, by_epoch=True,
+                              epoch_length=None, **kwargs):
         """Build the iteration-based equivalent of an epoch-based config."""
         if not by_epoch:
             raise ValueError('only an epoch-based config (by_epoch=True) can '
@@ -93,7 +101,7 @@ class WarmupCosineLR(_ParamScheduler):
                              f'{epoch_length}')
         return cls(
             *args,
-            T_max=T_max * epoch_length,
+            T_max=None if T_max is None else T_max * epoch_length,
             warmup_length=warmup_length * epoch_length,
             begin=int(begin * epoch_length),
             end=end if end == INF else int(end * epoch_length),

@@ -1,4 +1,4 @@
-"""tools/dataset_converters/fashion_mnist.py on IDX files the tests write:
+"""mmdeit.datasets.fashion_mnist on IDX files the tests write:
 parsing (gzipped or raw), the errors that name the bad file, the image
 folder it writes (read back by CustomDataset), the download code on
 file:// URLs, and the chain of sources (folder given, files on the machine,
@@ -13,10 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmdeit.datasets import CustomDataset
+from mmdeit.datasets import CustomDataset, fashion_mnist
 from tests.helpers.repo import load_tool
-
-fashion_mnist = load_tool('tools/dataset_converters/fashion_mnist.py')
 
 TYPE_CODES = {np.dtype('u1'): 0x08, np.dtype('>i4'): 0x0C,
               np.dtype('>f4'): 0x0D}
@@ -148,14 +146,31 @@ def test_convert_writes_an_image_folder(idx_dir, tmp_path, capsys):
     assert info['img_path'] == str(out / 'test' / '00005.png')
     assert dataset.metainfo['classes'][5] == 'Sandal'
 
-    # a second run keeps the images; --force writes them again
+    # a second run keeps the images; the script's --force writes them again
     stamp = (out / 'train' / '00000.png').stat().st_mtime_ns
     fashion_mnist.convert(str(idx_dir), str(out))
     assert 'already holds' in capsys.readouterr().out
     assert (out / 'train' / '00000.png').stat().st_mtime_ns == stamp
-    fashion_mnist.main(['--source', str(idx_dir), '--out', str(out),
-                        '--force'])
+    load_tool('tools/dataset_converters/fashion_mnist.py').main(
+        ['--source', str(idx_dir), '--out', str(out), '--force'])
     assert 'writing 12 test images' in capsys.readouterr().out
+
+
+def test_other_data_of_the_same_sizes_is_converted_again(idx_dir, tmp_path,
+                                                         capsys):
+    """The record of what was converted is the pixels and labels, not the
+    split sizes: new files of the same sizes replace the old images."""
+    out = tmp_path / 'fashion_mnist'
+    fashion_mnist.convert(str(idx_dir), str(out))
+    record = (out / 'meta' / 'source.json').read_text()
+    images, labels = fake_split(30, 7)
+    write_split(idx_dir, 'train', images, labels)
+    capsys.readouterr()
+    fashion_mnist.convert(str(idx_dir), str(out))
+    assert 'writing 30 train images' in capsys.readouterr().out
+    png = cv2.imread(str(out / 'train' / '00007.png'), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(png, images[7])
+    assert (out / 'meta' / 'source.json').read_text() != record
 
 
 def test_resolve_source(idx_dir, tmp_path, monkeypatch):

@@ -1,8 +1,0 @@
-# The demo's student with soft distillation from the demo teacher: the
-# distillation head matches the teacher's softened distribution,
-# loss = 0.9 * CE(class head, labels)
-#      + 0.1 * tau^2 * KL(teacher / tau || student / tau), tau = 3,
-# the paper's soft setting. See the hard-distilled config for the teacher.
-_base_ = ['./deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py']
-
-model = dict(distillation=dict(type='soft', alpha=0.1, tau=3.0))
