@@ -65,7 +65,10 @@ def test_recipe(name):
     assert cfg.optim_wrapper.paramwise_cfg.flat_decay_mult == 0.0
     assert set(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
         '.cls_token', '.pos_embed'}
-    assert cfg.auto_scale_lr.enable is False  # --unscale-lr
+    # the official lr at the official total batch, scaled elsewhere
+    assert cfg.auto_scale_lr.enable is True
+    assert cfg.auto_scale_lr.base_batch_size == (
+        2048 if optimizer == 'Lamb' else 512)
     scheduler, = cfg.param_scheduler
     assert (scheduler.warmup_length, scheduler.warmup_start_lr,
             scheduler.eta_min, scheduler.T_max) == (5, 1e-6, 1e-5, epochs)

@@ -1,8 +1,8 @@
 # DeiT III's pre-training schedule (the official README_revenge commands):
 # LAMB as apex's FusedLAMB computes it with the official settings (eps 1e-8,
 # betas (0.9, 0.999), the global gradient norm clipped to 1), lr 3e-3
-# (ViT-S: 4e-3) whatever the total batch (--unscale-lr; the official runs
-# use 2048), weight decay 0.05 except on 1-D parameters (norms, biases,
+# (ViT-S: 4e-3) at the official total batch of 2048 (scaled linearly at
+# other batches; the official --unscale-lr keeps it fixed), weight decay 0.05 except on 1-D parameters (norms, biases,
 # LayerScale), the class token and the position embedding, which LAMB then
 # steps without trust ratio; 5 linear warm-up epochs from 1e-6, then a
 # cosine to 1e-5 over 800 epochs, both updated every iteration.
@@ -36,6 +36,6 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-# The lr is used as configured, whatever the number of processes and the
-# batch per process (the official --unscale-lr).
-auto_scale_lr = dict(base_batch_size=2048, enable=False)
+# The lr follows the total batch, as every mmdeit training config's does;
+# auto_scale_lr.enable=False keeps it fixed (the official --unscale-lr).
+auto_scale_lr = dict(base_batch_size=2048, enable=True)

@@ -1,6 +1,6 @@
 # DeiT III's fine-tuning schedule (the official 20-epoch commands at 224 and
-# 384 px): AdamW, lr 1e-5 whatever the total batch (--unscale-lr; the
-# official runs use 512), weight decay 0.1 except on 1-D parameters, the
+# 384 px): AdamW, lr 1e-5 at the official total batch of 512
+# (scaled linearly at other batches; the official --unscale-lr keeps it fixed), weight decay 0.1 except on 1-D parameters, the
 # class token and the position embedding, eps 1e-8; 5 linear warm-up epochs
 # from 1e-6, then the cosine to the minimum lr 1e-5, which is the lr itself
 # (flat), over 20 epochs.
@@ -34,4 +34,6 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
-auto_scale_lr = dict(base_batch_size=512, enable=False)
+# The lr follows the total batch, as every mmdeit training config's does;
+# auto_scale_lr.enable=False keeps it fixed (the official --unscale-lr).
+auto_scale_lr = dict(base_batch_size=512, enable=True)
