@@ -203,6 +203,11 @@ def read_file(path: str, map_location: str = 'cpu',
         CheckpointError: the file is unreadable, truncated, or holds objects
             that safe loading does not allow (the message names the path).
     """
+    if path.lower().endswith('.onnx'):
+        raise CheckpointError(
+            f'{path} is an ONNX file, not a PyTorch checkpoint: run it with '
+            f'mmdeit.ImageClassificationInferencer({path!r}) (onnxruntime); '
+            'PyTorch tools need the checkpoint it was exported from')
     if path.endswith('.safetensors'):
         # safetensors is optional: only .safetensors files need it.
         from safetensors.torch import load_file
