@@ -53,8 +53,12 @@ class WarmupCosineLR(_ParamScheduler):
             epoch lengths are turned into iterations and the lr changes every
             iteration.
 
-    The base lr of each param group is its ``initial_lr`` (the optimizer's lr
-    after any auto-scaling).
+    Param groups with their own lr (layer-wise lr decay, ``lr_mult``) follow
+    the whole schedule scaled, warm-up start and minimum included, as timm
+    multiplies each group's scheduled lr by its ``lr_scale``: the ratio
+    between groups holds at every step. A group's scale is its
+    ``initial_lr`` (its lr when the scheduler was built, after any
+    auto-scaling) over the base lr (see :func:`group_scales`).
     """
 
     def __init__(self,
@@ -101,8 +105,36 @@ class WarmupCosineLR(_ParamScheduler):
             **kwargs)
 
     def _get_value(self) -> List[float]:
+        scales = group_scales(self.optimizer)
         return [
-            warmup_cosine_value(self.last_step, base, self.warmup_length,
-                                self.warmup_start_lr, self.T_max,
-                                self.eta_min) for base in self.base_values
+            scale * warmup_cosine_value(self.last_step, base / scale,
+                                        self.warmup_length,
+                                        self.warmup_start_lr, self.T_max,
+                                        self.eta_min) if scale else 0.
+            for base, scale in zip(self.base_values, scales)
         ]
+
+
+def group_scales(optimizer) -> List[float]:
+    """Each param group's lr relative to the base lr, from what the group
+    itself records: its ``initial_lr`` (set by mmengine's schedulers when
+    they are built) over the base lr's.
+
+    The base lr is mmengine's own record of it when the optimizer has
+    several groups: the ``OptimWrapper``'s ``base_param_settings`` group
+    (scaled alike by ``auto_scale_lr``); else the torch optimizer's
+    ``defaults['lr']``; a single group is its own base. So the scale does
+    not depend on which constructor made the groups, nor on how they were
+    merged.
+    """
+    groups = optimizer.param_groups
+    settings = getattr(optimizer, 'base_param_settings', None)
+    if settings is not None:
+        base = settings.get('initial_lr', settings['lr'])
+    elif len(groups) == 1:
+        base = groups[0]['initial_lr']
+    else:
+        base = getattr(optimizer, 'defaults', {}).get('lr')
+    if not base:
+        return [1.] * len(groups)
+    return [group['initial_lr'] / base for group in groups]
