@@ -17,22 +17,19 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdeit.checkpoint import load_pretrained  # noqa: E402
-from mmdeit.evaluation.tables import metrics_table  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.evaluation.tables import metrics_table
+from mmdeit.models.utils import compile_model
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.config_errors import named_config_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -103,7 +100,6 @@ def add_prediction_dump(cfg: Config, out: str) -> None:
                                             out_file=osp.abspath(out))]
 
 
-@unknown_type_hints()
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
@@ -127,14 +123,18 @@ def main(argv=None) -> dict:
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
-        else Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) \
-        else runner.model
-    load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
-    # mmengine compiles for training only
-    compile_model(model, cfg.get('compile'))
-    metrics = to_json(runner.test())
+    # a wrong value ends in a line naming its key, the value and what is
+    # allowed
+    with named_config_errors(cfg):
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
+            else Runner.from_cfg(cfg)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        load_pretrained(model, args.checkpoint,
+                        trusted=args.trust_checkpoint)
+        # mmengine compiles for training only
+        compile_model(model, cfg.get('compile'))
+        metrics = to_json(runner.test())
 
     if is_main_process():
         print(f'\n{args.checkpoint}\n\n{metrics_table(metrics)}\n',

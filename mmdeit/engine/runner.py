@@ -19,9 +19,15 @@ from mmdeit.checkpoint import (CheckpointError, LoadReport,
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
+from mmdeit.utils.config_errors import (RUNNER_KEYS, check_positive_int,
+                                        warn_unknown_top_level_keys)
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .optimizers.settings import check_optim_wrapper
+
+# The top-level config keys read: mmengine's runner's and mmdeit's own.
+TOP_LEVEL_KEYS = RUNNER_KEYS + ('compile', 'trust_checkpoint')
 
 
 @RUNNERS.register_module()
@@ -59,6 +65,20 @@ class ReliableRunner(Runner):
     default_runtime.py); tools/train.py and tools/test.py build it.
     """
 
+    @classmethod
+    def from_cfg(cls, cfg) -> 'ReliableRunner':
+        # a misspelt top-level key (optim_wraper) would be silently unused
+        warn_unknown_top_level_keys(cfg, TOP_LEVEL_KEYS)
+        return super().from_cfg(cfg)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        if isinstance(dataloader, dict):
+            check_positive_int('batch_size', dataloader.get('batch_size'))
+            check_positive_int('num_workers',
+                               dataloader.get('num_workers', 0), minimum=0)
+        return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+
     def build_train_loop(self, loop):
         if isinstance(loop, dict) and 'type' not in loop \
                 and loop.get('by_epoch', False):
@@ -70,6 +90,8 @@ class ReliableRunner(Runner):
         return super().build_train_loop(loop)
 
     def build_optim_wrapper(self, optim_wrapper):
+        if isinstance(optim_wrapper, dict):
+            check_optim_wrapper(optim_wrapper)
         if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper \
                 and _builds_wrapper_from_type(optim_wrapper):
             optim_wrapper = self._guard(optim_wrapper)

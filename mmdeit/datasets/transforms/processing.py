@@ -14,6 +14,9 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmdeit.registry import TRANSFORMS
+from mmdeit.utils.config_errors import (ConfigValueError, check_choice,
+                                        check_number, check_positive_int,
+                                        size_pair)
 from . import functional as F
 
 # ImageNet mean and std on the 0-255 scale, in BGR order.
@@ -27,6 +30,20 @@ def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
         return size, size
     height, width = size
     return int(height), int(width)
+
+
+def _range(key: str, value, owner: str, low: float,
+           high: Optional[float] = None) -> Tuple[float, float]:
+    """A (min, max) pair with low < min <= max (<= high)."""
+    ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in value) and low < value[0] <= value[1] and (
+            high is None or value[1] <= high)
+    if not ok:
+        bound = '' if high is None else f' <= {high:g}'
+        raise ConfigValueError(key, value, f'must be (min, max) with '
+                               f'{low:g} < min <= max{bound}', owner)
+    return tuple(value)
 
 
 @TRANSFORMS.register_module()
@@ -65,12 +82,12 @@ class RandomResizedCrop(BaseTransform):
                  max_attempts: int = 10,
                  interpolation: str = 'bicubic',
                  backend: str = 'cv2'):
-        if crop_ratio_range[0] > crop_ratio_range[1] or \
-                aspect_ratio_range[0] > aspect_ratio_range[1]:
-            raise ValueError('ranges must be given as (min, max)')
-        self.scale = _pair(scale)
-        self.crop_ratio_range = tuple(crop_ratio_range)
-        self.aspect_ratio_range = tuple(aspect_ratio_range)
+        owner = type(self).__name__
+        self.scale = size_pair('scale', scale, owner)
+        self.crop_ratio_range = _range('crop_ratio_range', crop_ratio_range,
+                                       owner, 0, 1)
+        self.aspect_ratio_range = _range('aspect_ratio_range',
+                                         aspect_ratio_range, owner, 0)
         self.max_attempts = max_attempts
         F.check_resize_mode(interpolation, backend)
         self.interpolation = interpolation
@@ -139,9 +156,9 @@ class RandomFlip(BaseTransform):
     _CV2_CODES = {'horizontal': 1, 'vertical': 0}
 
     def __init__(self, prob: float = 0.5, direction: str = 'horizontal'):
-        if direction not in self._CV2_CODES:
-            raise ValueError(f'unknown direction {direction!r}')
-        self.prob = prob
+        check_choice('direction', direction, tuple(self._CV2_CODES),
+                     type(self).__name__)
+        self.prob = check_number('prob', prob, type(self).__name__, 0, 1)
         self.direction = direction
 
     def transform(self, results: dict) -> dict:
@@ -182,10 +199,10 @@ class ResizeEdge(BaseTransform):
 
     def __init__(self, scale: int, edge: str = 'short',
                  interpolation: str = 'bicubic', backend: str = 'cv2'):
-        if edge not in ('short', 'long', 'width', 'height'):
-            raise ValueError(f'unknown edge {edge!r}')
+        check_choice('edge', edge, ('short', 'long', 'width', 'height'),
+                     type(self).__name__)
         F.check_resize_mode(interpolation, backend)
-        self.scale = scale
+        self.scale = check_positive_int('scale', scale, type(self).__name__)
         self.edge = edge
         self.interpolation = interpolation
         self.backend = backend

@@ -7,6 +7,7 @@ from mmengine.optim.scheduler import _ParamScheduler
 from mmengine.optim.scheduler.param_scheduler import INF
 
 from mmdeit.registry import PARAM_SCHEDULERS
+from mmdeit.utils.config_errors import ConfigValueError, check_number
 
 
 def warmup_cosine_value(step: float, base: float, warmup_length: float,
@@ -29,6 +30,20 @@ def warmup_cosine_value(step: float, base: float, warmup_length: float,
         return eta_min
     return eta_min + 0.5 * (base - eta_min) * (1 + math.cos(
         math.pi * step / T_max))
+
+
+def check_schedule(T_max: float, warmup_length: float, eta_min: float,
+                   warmup_start_lr: float) -> None:
+    """Refuse lengths and lrs the schedule cannot follow
+    (:class:`ConfigValueError` naming the argument)."""
+    owner = 'WarmupCosineLR'
+    check_number('T_max', T_max, owner, 0, low_open=True)
+    if not isinstance(warmup_length, (int, float)) or \
+            not 0 <= warmup_length <= T_max:
+        raise ConfigValueError('warmup_length', warmup_length,
+                               f'must be in [0, T_max ({T_max:g})]', owner)
+    check_number('eta_min', eta_min, owner, 0)
+    check_number('warmup_start_lr', warmup_start_lr, owner, 0)
 
 
 @PARAM_SCHEDULERS.register_module()
@@ -72,10 +87,7 @@ class WarmupCosineLR(_ParamScheduler):
                  last_step: int = -1,
                  by_epoch: bool = True,
                  verbose: bool = False):
-        if T_max <= 0 or not 0 <= warmup_length <= T_max:
-            raise ValueError('need 0 <= warmup_length <= T_max and T_max > 0, '
-                             f'got warmup_length={warmup_length}, '
-                             f'T_max={T_max}')
+        check_schedule(T_max, warmup_length, eta_min, warmup_start_lr)
         self.T_max = T_max
         self.eta_min = eta_min
         self.warmup_length = warmup_length
@@ -95,6 +107,9 @@ class WarmupCosineLR(_ParamScheduler):
         if not epoch_length or epoch_length <= 0:
             raise ValueError(f'epoch_length must be positive, got '
                              f'{epoch_length}')
+        # the config's values, in epochs, before they become iterations
+        check_schedule(T_max, warmup_length, kwargs.get('eta_min', 0.),
+                       kwargs.get('warmup_start_lr', 0.))
         return cls(
             *args,
             T_max=T_max * epoch_length,
