@@ -1,9 +1,10 @@
 """mmengine's runner with what a days-long training run needs."""
 import copy
 import os.path as osp
+import pickle
 import re
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator, Optional, Union
 
 from mmengine.dist import master_only
@@ -16,6 +17,7 @@ from mmdeit.checkpoint import (CheckpointError, LoadReport,
                                allow_runner_checkpoints, is_url,
                                load_pretrained, read_checkpoint,
                                write_durably)
+from mmdeit.checkpoint.files import forced_weights_only
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
@@ -232,10 +234,21 @@ class ReliableRunner(Runner):
     def _read_checkpoint(self, filename: str, map_location) -> dict:
         trusted = self._trusted(filename)
         if _mmengine_scheme(filename):
-            # torch's default loading (weights_only from torch 2.6) with
-            # the allow-list of runner checkpoints
-            with allow_runner_checkpoints():
-                return CheckpointLoader.load_checkpoint(filename, map_location)
+            # mmengine's loading, with weights_only forced (its downloads
+            # ask torch.hub for weights_only=False) and the allow-list of
+            # runner checkpoints
+            safety = nullcontext() if trusted \
+                else forced_weights_only()
+            with allow_runner_checkpoints(), safety, _trust_hint(trusted):
+                try:
+                    return CheckpointLoader.load_checkpoint(filename,
+                                                            map_location)
+                except pickle.UnpicklingError as error:
+                    raise CheckpointError(
+                        f'cannot read checkpoint {filename}: {error}. It '
+                        'holds objects that safe loading does not allow; if '
+                        'you trust its origin, load it with trusted=True.'
+                    ) from error
         with _trust_hint(trusted):
             return read_checkpoint(filename, map_location, trusted)
 
