@@ -29,7 +29,7 @@ from mmdeit.models.utils import compile_model
 from mmdeit.registry import RUNNERS
 from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
                           setup_cpu_distributed)
-from mmdeit.utils.config_errors import named_config_errors
+from mmdeit.utils.config_paths import named_config_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:

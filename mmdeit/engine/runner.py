@@ -21,8 +21,9 @@ from mmdeit.checkpoint.files import forced_weights_only
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
-from mmdeit.utils.config_errors import (RUNNER_KEYS, check_positive_int,
-                                        warn_unknown_top_level_keys)
+from mmdeit.utils.config_errors import check_positive_int
+from mmdeit.utils.config_paths import (RUNNER_KEYS,
+                                       warn_unknown_top_level_keys)
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard

@@ -19,7 +19,7 @@ from torch import nn
 
 from mmdeit.checkpoint import load_pretrained
 from mmdeit.registry import MODELS
-from mmdeit.utils.config_errors import named_config_errors
+from mmdeit.utils.config_paths import named_config_errors
 from .utils import compile_model
 
 ZOO_FOLDERS = ('deit', 'teachers', 'demo')

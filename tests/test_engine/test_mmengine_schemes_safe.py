@@ -41,9 +41,11 @@ def test_a_scheme_checkpoint_runs_nothing(tmp_path,
                                           cached_openmmlab_checkpoint):
     source, marker = cached_openmmlab_checkpoint
     runner = build_runner(tiny_config(tmp_path))
-    with pytest.raises(Exception, match='(?i)weights.only|unsupported'):
+    with pytest.raises(CheckpointError, match='safe loading') as error:
         runner.load_checkpoint(source)
     assert not marker.exists()
+    assert source in str(error.value)
+    assert '--trust-checkpoint' in str(error.value)
 
 
 def test_forced_weights_only_overrides_an_explicit_false(tmp_path):

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from mmdeit.apis import get_model
-from mmdeit.utils.config_errors import (UnknownTypeError, locate,
-                                        unknown_type_error)
+from mmdeit.utils.config_paths import locate
+from mmdeit.utils.registry_hints import UnknownTypeError, unknown_type_error
 from tests.helpers.repo import load_tool
 from tests.helpers.tiny_runner import tiny_config
 

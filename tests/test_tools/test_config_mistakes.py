@@ -16,8 +16,8 @@ from typing import NamedTuple, Optional, Tuple
 import pytest
 from mmengine.config import Config
 
-from mmdeit.utils.config_errors import (ConfigKeyWarning,
-                                        unknown_top_level_keys)
+from mmdeit.utils.config_paths import (ConfigKeyWarning,
+                                       unknown_top_level_keys)
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import ROOT, load_tool
 

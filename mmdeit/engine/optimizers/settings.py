@@ -4,7 +4,8 @@ optimizers and mmengine's wrappers refuse a bad value without naming its key
 optimizer type)."""
 from mmdeit.registry import OPTIMIZERS
 from mmdeit.utils.config_errors import (ConfigValueError, check_number,
-                                        check_positive_int, unknown_type)
+                                        check_positive_int)
+from mmdeit.utils.registry_hints import unknown_type
 
 # torch's optimizers take these as numbers >= 0
 NON_NEGATIVE = ('lr', 'weight_decay', 'eps', 'momentum', 'dampening')
