@@ -156,13 +156,12 @@ class OnnxClassifier:
                              f'"{CONFIG_KEY}"); pass cfg=')
         # what inference builds from it: the preprocessor, the pipeline
         model = cfg.get('model') or {}
-        for where, part in (('model.data_preprocessor',
-                             model.get('data_preprocessor')),
-                            ('data_preprocessor', cfg.get('data_preprocessor')),
-                            ('test_pipeline', cfg.get('test_pipeline')),
-                            ('test_dataloader.dataset.pipeline',
-                             ((cfg.get('test_dataloader') or {}).get(
-                                 'dataset') or {}).get('pipeline'))):
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+        built = {'model.data_preprocessor': model.get('data_preprocessor'),
+                 'data_preprocessor': cfg.get('data_preprocessor'),
+                 'test_pipeline': cfg.get('test_pipeline'),
+                 'test_dataloader.dataset.pipeline': dataset.get('pipeline')}
+        for where, part in built.items():
             check_registered_types(part, where, (MODELS, TRANSFORMS),
                                    self.path)
         return Config(cfg)

@@ -24,14 +24,6 @@ IMAGENET_BGR_MEAN = (103.53, 116.28, 123.675)
 IMAGENET_BGR_STD = (57.375, 57.12, 58.395)
 
 
-def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """An int or a (h, w) pair as (h, w)."""
-    if isinstance(size, int):
-        return size, size
-    height, width = size
-    return int(height), int(width)
-
-
 def _range(key: str, value, owner: str, low: float,
            high: Optional[float] = None) -> Tuple[float, float]:
     """A (min, max) pair with low < min <= max (<= high)."""
@@ -89,7 +81,7 @@ class RandomResizedCrop(BaseTransform):
         self.aspect_ratio_range = _range('aspect_ratio_range',
                                          aspect_ratio_range, owner, 0)
         self.max_attempts = max_attempts
-        F.check_resize_mode(interpolation, backend)
+        F.check_resize_mode(interpolation, backend, type(self).__name__)
         self.interpolation = interpolation
         self.backend = backend
 
@@ -201,7 +193,7 @@ class ResizeEdge(BaseTransform):
                  interpolation: str = 'bicubic', backend: str = 'cv2'):
         check_choice('edge', edge, ('short', 'long', 'width', 'height'),
                      type(self).__name__)
-        F.check_resize_mode(interpolation, backend)
+        F.check_resize_mode(interpolation, backend, type(self).__name__)
         self.scale = check_positive_int('scale', scale, type(self).__name__)
         self.edge = edge
         self.interpolation = interpolation
@@ -247,7 +239,8 @@ class CenterCrop(BaseTransform):
     """
 
     def __init__(self, crop_size: Union[int, Sequence[int]]):
-        self.crop_size = _pair(crop_size)
+        self.crop_size = size_pair('crop_size', crop_size,
+                                   type(self).__name__)
 
     def transform(self, results: dict) -> dict:
         img = results['img']

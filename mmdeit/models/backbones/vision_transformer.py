@@ -77,7 +77,7 @@ def _eps_of_norm_cfg(norm_cfg: dict) -> float:
 
 def check_settings(owner: str, arch, img_size, patch_size, in_channels,
                    out_type, drop_rate, attn_drop_rate, drop_path_rate,
-                   norm_eps) -> dict:
+                   norm_eps, qkv_bias, final_norm) -> dict:
     """The backbone's arguments checked (:class:`ConfigValueError` naming
     the argument, its value and what is allowed): the arch's sizes, with
     ``img_size`` and ``patch_size`` as pairs added."""
@@ -94,6 +94,8 @@ def check_settings(owner: str, arch, img_size, patch_size, in_channels,
                       ('drop_path_rate', drop_path_rate)):
         check_number(key, rate, owner, 0, 1, high_open=True)
     check_number('norm_eps', norm_eps, owner, 0, low_open=True)
+    for key, flag in (('qkv_bias', qkv_bias), ('final_norm', final_norm)):
+        check_choice(key, flag, (True, False), owner)
     return dict(settings, img_size=img, patch_size=patch)
 
 
@@ -245,7 +247,8 @@ class VisionTransformer(BaseModule):
             type(self).__name__, arch=arch, img_size=img_size,
             patch_size=patch_size, in_channels=in_channels, out_type=out_type,
             drop_rate=drop_rate, attn_drop_rate=attn_drop_rate,
-            drop_path_rate=drop_path_rate, norm_eps=norm_eps)
+            drop_path_rate=drop_path_rate, norm_eps=norm_eps,
+            qkv_bias=qkv_bias, final_norm=final_norm)
         self.embed_dims = settings['embed_dims']
         self.num_layers = settings['num_layers']
         self.img_size = settings['img_size']
@@ -281,6 +284,7 @@ class VisionTransformer(BaseModule):
         """Hook for subclasses that learn tokens besides the class token."""
 
     def _normalise_indices(self, out_indices) -> Tuple[int, ...]:
+        given = out_indices
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         normalised = []
@@ -288,7 +292,7 @@ class VisionTransformer(BaseModule):
             real = index + self.num_layers if index < 0 else index
             if not 0 <= real < self.num_layers:
                 raise ConfigValueError(
-                    'out_indices', out_indices, f'each must be in '
+                    'out_indices', given, f'each must be in '
                     f'[-{self.num_layers}, {self.num_layers}) for '
                     f'{self.num_layers} layers', type(self).__name__)
             normalised.append(real)
