@@ -69,7 +69,7 @@ setup(
         # the .mat annotations of Flowers-102 and Stanford Cars
         'datasets': ['scipy'],
         'tests': ['pytest', 'timm', 'transformers', 'onnx', 'onnxruntime',
-                  'scipy', 'import-linter'],
+                  'scipy', 'import-linter', 'tensorboard'],
     },
     zip_safe=False,
 )

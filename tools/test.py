@@ -37,7 +37,7 @@ from mmdeit.models.utils import compile_model
 from mmdeit.registry import RUNNERS
 from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
                           setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints
+from mmdeit.utils.config_paths import named_config_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,7 +115,6 @@ def add_prediction_dump(cfg: Config, out: str) -> None:
                                             out_file=osp.abspath(out))]
 
 
-@unknown_type_hints()
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
@@ -141,16 +140,21 @@ def main(argv=None) -> dict:
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
-        else Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) \
-        else runner.model
-    load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
-    # mmengine compiles for training only
-    compile_model(model, cfg.get('compile'))
-    metrics = to_json(runner.test())
-    if args.v2:
-        metrics.update(to_json(evaluate_imagenet_v2(runner, cfg, args.v2)))
+    # a wrong value ends in a line naming its key, the value and what is
+    # allowed
+    with named_config_errors(cfg):
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
+            else Runner.from_cfg(cfg)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        load_pretrained(model, args.checkpoint,
+                        trusted=args.trust_checkpoint)
+        # mmengine compiles for training only
+        compile_model(model, cfg.get('compile'))
+        metrics = to_json(runner.test())
+        if args.v2:
+            metrics.update(
+                to_json(evaluate_imagenet_v2(runner, cfg, args.v2)))
 
     if is_main_process():
         print(f'\n{args.checkpoint}\n\n{metrics_table(metrics)}\n',

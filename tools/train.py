@@ -15,12 +15,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-
 from mmdeit.engine.resume import configure_resume, run_training
 from mmdeit.registry import RUNNERS
 from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
                           setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints
+from mmdeit.utils.config_paths import named_config_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,16 +114,18 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
-@unknown_type_hints()
 def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
-        else Runner.from_cfg(cfg)
-    run_training(runner)
+    # a wrong value ends in a line naming its key, the value and what is
+    # allowed
+    with named_config_errors(cfg):
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
+            else Runner.from_cfg(cfg)
+        run_training(runner)
 
 
 if __name__ == '__main__':

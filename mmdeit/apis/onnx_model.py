@@ -4,21 +4,37 @@ it in :class:`mmdeit.ImageClassificationInferencer`.
 The exported graph takes the normalised batch (N, 3, H, W) float32, i.e. what
 the data preprocessor produces, and returns logits (N, K): for a distilled
 model the average of its two heads, as it predicts; with ``both_heads`` also
-the class head's and the distillation head's logits. The model's config is
-stored in the file's metadata, so that the file alone carries its test
-pipeline and normalisation.
+the class head's and the distillation head's logits. The batch N is free by
+default; a file traced for a fixed batch is run in parts of that batch.
+
+The model's config is stored in the file's metadata as JSON, so that the file
+alone carries its test pipeline and normalisation. An ONNX file is data:
+reading it runs no Python (files of older exporters, which stored the config
+as Python, are read as literals only) and builds registered types only.
 
 onnx and onnxruntime are optional: ``pip install mmdeit[onnx]``.
 """
 import warnings
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from torch import nn
 
-CONFIG_KEY = 'mmdeit_config'
+from mmdeit.registry import MODELS, TRANSFORMS
+from mmdeit.utils.stored_config import (check_registered_types,
+                                        config_from_json,
+                                        config_from_python_literals,
+                                        config_to_json)
+
+CONFIG_KEY = 'mmdeit_config_json'
+# Exporters before the JSON format stored the config as Python.
+LEGACY_CONFIG_KEY = 'mmdeit_config'
 INPUT_NAME = 'input'
+REEXPORT = ('Re-export it with this version: python tools/deployment/'
+            'pytorch2onnx.py CONFIG CHECKPOINT OUT.onnx (or pass cfg= to '
+            'OnnxClassifier).')
 
 
 def _import(name: str):
@@ -58,15 +74,19 @@ class ExportableClassifier(nn.Module):
 
 
 def export_onnx(model: nn.Module, path: str, batch_size: int = 1,
-                dynamic_batch: bool = False, both_heads: bool = False,
+                dynamic_batch: bool = True, both_heads: bool = False,
                 opset_version: int = 17) -> List[str]:
     """Write ``model`` (built by :func:`mmdeit.get_model`, with ``cfg``) to
-    the ONNX file ``path`` for inputs (batch_size, 3, H, W) at the
-    backbone's ``img_size``; ``dynamic_batch`` leaves N free.
+    the ONNX file ``path`` for inputs (N, 3, H, W) at the backbone's
+    ``img_size``: N free (``dynamic_batch``, the default), or fixed to
+    ``batch_size``, the batch it is traced with.
 
-    Returns the names of the graph's outputs.
+    Returns the names of the graph's outputs. TypeError names a config
+    value that cannot be stored as data.
     """
     onnx = _import('onnx')
+    cfg = getattr(model, 'cfg', None)
+    stored = None if cfg is None else config_to_json(cfg.to_dict())
     exportable = ExportableClassifier(model, both_heads).eval()
     height, width = model.backbone.img_size
     dummy = torch.randn(batch_size, 3, height, width)
@@ -85,10 +105,9 @@ def export_onnx(model: nn.Module, path: str, batch_size: int = 1,
                           dynamic_axes=dynamic_axes,
                           opset_version=opset_version)
     graph = onnx.load(path)
-    cfg = getattr(model, 'cfg', None)
-    if cfg is not None:
+    if stored is not None:
         entry = graph.metadata_props.add()
-        entry.key, entry.value = CONFIG_KEY, cfg.pretty_text
+        entry.key, entry.value = CONFIG_KEY, stored
     onnx.save(graph, path)
     return names
 
@@ -102,9 +121,14 @@ class OnnxClassifier:
         providers: onnxruntime execution providers (default: CPU).
 
     ``model(inputs)`` maps a normalised batch (N, 3, H, W) to the logits
-    (N, K); ``test_step(data)`` runs the config's data preprocessor first and
-    returns DataSamples with ``pred_score``/``pred_label``, as a model's
-    ``test_step`` does.
+    (N, K), for any N (a file of fixed batch B runs it in parts of B, the
+    last one padded); ``test_step(data)`` runs the config's data
+    preprocessor first and returns DataSamples with
+    ``pred_score``/``pred_label``, as a model's ``test_step`` does.
+
+    The stored config is read as data (see the module's docstring); a
+    config that holds code or names unregistered types is refused with
+    ``ValueError``.
     """
 
     def __init__(self, path: str, cfg: Optional[Config] = None,
@@ -116,17 +140,34 @@ class OnnxClassifier:
         self.cfg = cfg if cfg is not None else self._stored_config()
         self.data_preprocessor = self._build_preprocessor(self.cfg)
         self.num_classes = self.session.get_outputs()[0].shape[1]
+        batch = self.session.get_inputs()[0].shape[0]
+        # None for a free batch (onnxruntime names it, e.g. 'batch')
+        self.fixed_batch = batch if isinstance(batch, int) else None
 
     def _stored_config(self) -> Config:
         meta = self.session.get_modelmeta().custom_metadata_map
-        if CONFIG_KEY not in meta:
+        if CONFIG_KEY in meta:
+            cfg = config_from_json(meta[CONFIG_KEY], self.path)
+        elif LEGACY_CONFIG_KEY in meta:
+            cfg = config_from_python_literals(meta[LEGACY_CONFIG_KEY],
+                                              self.path, REEXPORT)
+        else:
             raise ValueError(f'{self.path} holds no mmdeit config (metadata '
                              f'"{CONFIG_KEY}"); pass cfg=')
-        return Config.fromstring(meta[CONFIG_KEY], '.py')
+        # what inference builds from it: the preprocessor, the pipeline
+        model = cfg.get('model') or {}
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+        built = {'model.data_preprocessor': model.get('data_preprocessor'),
+                 'data_preprocessor': cfg.get('data_preprocessor'),
+                 'test_pipeline': cfg.get('test_pipeline'),
+                 'test_dataloader.dataset.pipeline': dataset.get('pipeline')}
+        for where, part in built.items():
+            check_registered_types(part, where, (MODELS, TRANSFORMS),
+                                   self.path)
+        return Config(cfg)
 
     @staticmethod
     def _build_preprocessor(cfg: Config) -> nn.Module:
-        from mmdeit.registry import MODELS
         from mmdeit.utils import register_all_modules
         register_all_modules(init_default_scope=False)
         preprocessor = cfg.model.get('data_preprocessor') \
@@ -136,12 +177,25 @@ class OnnxClassifier:
         return MODELS.build(preprocessor)
 
     def run(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Normalised batch -> every output of the graph, by name."""
+        """Normalised batch (N, 3, H, W) -> every output of the graph, by
+        name, each (N, K)."""
         array = inputs.detach().cpu().float().contiguous().numpy()
-        outputs = self.session.run(None, {INPUT_NAME: array})
+        if not len(array):
+            raise ValueError('an empty batch: nothing to run')
         names = [output.name for output in self.session.get_outputs()]
-        return {name: torch.from_numpy(value)
-                for name, value in zip(names, outputs)}
+        step = self.fixed_batch or len(array)
+        parts = []
+        for start in range(0, len(array), step):
+            part = array[start:start + step]
+            missing = step - len(part)
+            if missing:  # pad the last part to the file's batch
+                part = np.concatenate([part, np.repeat(part[-1:], missing,
+                                                       axis=0)])
+            outputs = self.session.run(None, {INPUT_NAME: part})
+            parts.append([output[:step - missing] for output in outputs])
+        return {name: torch.from_numpy(np.concatenate(
+            [outputs[i] for outputs in parts]))
+                for i, name in enumerate(names)}
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         return next(iter(self.run(inputs).values()))

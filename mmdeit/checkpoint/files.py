@@ -187,6 +187,26 @@ def allow_runner_checkpoints() -> contextlib.AbstractContextManager:
     return safe_globals(runner_checkpoint_globals())
 
 
+@contextlib.contextmanager
+def forced_weights_only() -> Iterator[None]:
+    """Context in which every ``torch.load`` reads with ``weights_only``,
+    even one that asks for ``weights_only=False``: for code that is not
+    mmdeit's and loads that way (mmengine reads its ``open-mmlab://`` and
+    ``torchvision://`` checkpoints through
+    ``torch.hub.load_state_dict_from_url``, whose default is False). torch
+    reads the ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` variable at each load."""
+    saved = {name: os.environ.pop(name, None)
+             for name in ('TORCH_FORCE_WEIGHTS_ONLY_LOAD',
+                          'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')}
+    os.environ['TORCH_FORCE_WEIGHTS_ONLY_LOAD'] = '1'
+    try:
+        yield
+    finally:
+        os.environ.pop('TORCH_FORCE_WEIGHTS_ONLY_LOAD', None)
+        os.environ.update({name: value for name, value in saved.items()
+                           if value is not None})
+
+
 def read_file(path: str, map_location: str = 'cpu',
               trusted: bool = False) -> Dict[str, Any]:
     """Load one local checkpoint file into a dict.
@@ -203,6 +223,11 @@ def read_file(path: str, map_location: str = 'cpu',
         CheckpointError: the file is unreadable, truncated, or holds objects
             that safe loading does not allow (the message names the path).
     """
+    if path.lower().endswith('.onnx'):
+        raise CheckpointError(
+            f'{path} is an ONNX file, not a PyTorch checkpoint: run it with '
+            f'mmdeit.ImageClassificationInferencer({path!r}) (onnxruntime); '
+            'PyTorch tools need the checkpoint it was exported from')
     if path.endswith('.safetensors'):
         # safetensors is optional: only .safetensors files need it.
         from safetensors.torch import load_file

@@ -94,8 +94,9 @@ class CIFAR10(BaseDataset):
         if len(labels) != len(data):
             raise ValueError(f'{path}: {len(data)} images but '
                              f'{len(labels)} labels')
-        if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f'{path}: label {labels.max()} outside '
+        outside = labels[(labels < 0) | (labels >= num_classes)]
+        if len(outside):
+            raise ValueError(f'{path}: label {outside[0]} outside '
                              f'0..{num_classes - 1}')
         # rows are the red, green and blue planes, row-major
         images = data.reshape(-1, *IMAGE_SHAPE).transpose(0, 2, 3, 1)

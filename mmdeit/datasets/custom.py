@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from mmengine.logging import print_log
 
 from mmdeit.registry import DATASETS
+from mmdeit.utils.config_errors import ConfigPathError
 from .base_dataset import BaseDataset
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
@@ -56,6 +57,9 @@ class CustomDataset(BaseDataset):
                 'ann_file')
         self.with_label = with_label
         self.extensions = tuple(ext.lower() for ext in extensions)
+        # as the config gives them, for the errors of _join_prefix
+        self._given = dict(data_root=data_root, data_prefix=data_prefix,
+                           ann_file=ann_file)
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -67,15 +71,19 @@ class CustomDataset(BaseDataset):
         # mmengine joins the paths first thing in __init__: check them here,
         # before the pipeline is built and the data list loaded.
         super()._join_prefix()
+        owner = type(self).__name__
         if self.data_root and not os.path.isdir(self.data_root):
-            raise FileNotFoundError(
-                f'data_root {self.data_root!r} is not a folder')
+            raise ConfigPathError('data_root', self._given['data_root'],
+                                  'must be an existing folder', owner)
         if self.ann_file and not os.path.isfile(self.ann_file):
-            raise FileNotFoundError(
-                f'annotation file {self.ann_file!r} does not exist')
+            raise ConfigPathError(
+                'ann_file', self._given['ann_file'], 'must be an existing '
+                f'file under data_root ({self.ann_file!r} is not)', owner)
         if self.img_prefix and not os.path.isdir(self.img_prefix):
-            raise FileNotFoundError(
-                f'image folder {self.img_prefix!r} is not a folder')
+            raise ConfigPathError(
+                'data_prefix', self._given['data_prefix'], 'must be an '
+                f'existing folder under data_root ({self.img_prefix!r} is '
+                'not)', owner)
 
     def load_data_list(self) -> List[dict]:
         if self.ann_file:

@@ -63,9 +63,10 @@ class Flowers102(BaseDataset):
         data_list = []
         for key in keys:
             ids = np.atleast_1d(setid[key]).astype(np.int64).ravel()
-            if len(ids) and (ids.min() < 1 or ids.max() > len(labels)):
+            outside = ids[(ids < 1) | (ids > len(labels))]
+            if len(outside):
                 raise ValueError(
-                    f'{setid_path}: {key} holds image id {ids.max()}, but '
+                    f'{setid_path}: {key} holds image id {outside[0]}, but '
                     f'{labels_path} labels images 1..{len(labels)}')
             data_list.extend(
                 dict(img_path=os.path.join(image_folder,

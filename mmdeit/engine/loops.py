@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from mmdeit.datasets.samplers import ResumableBatchSampler
 from mmdeit.registry import LOOPS
+from mmdeit.utils.config_errors import check_positive_int
 from mmdeit.utils.seeding import ITERATION_SEEDS, derive_seed, seed_all
 from .optimizers.lr_scaling import images_per_update
 from .schedulers.placement import all_schedulers, place_schedulers
@@ -92,6 +93,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals=None) -> None:
+        for key, value in (('max_epochs', max_epochs),
+                           ('val_begin', val_begin),
+                           ('val_interval', val_interval)):
+            check_positive_int(key, value, type(self).__name__)
         if isinstance(dataloader, dict) and \
                 dataloader.get('batch_sampler') is None:
             dataloader = copy.deepcopy(dataloader)

@@ -1,9 +1,10 @@
 """mmengine's runner with what a days-long training run needs."""
 import copy
 import os.path as osp
+import pickle
 import re
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator, Optional, Union
 
 from mmengine.dist import master_only
@@ -16,14 +17,22 @@ from mmdeit.checkpoint import (CheckpointError, LoadReport,
                                allow_runner_checkpoints, is_url,
                                load_pretrained, read_checkpoint,
                                write_durably)
+from mmdeit.checkpoint.files import forced_weights_only
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
+from mmdeit.utils.config_errors import check_positive_int
+from mmdeit.utils.config_paths import (RUNNER_KEYS,
+                                       warn_unknown_top_level_keys)
 from .loops import BatchChange, ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .optimizers.settings import check_optim_wrapper
 from .schedulers.placement import (all_schedulers, built_schedules,
                                    follow_new_batch)
+
+# The top-level config keys read: mmengine's runner's and mmdeit's own.
+TOP_LEVEL_KEYS = RUNNER_KEYS + ('compile', 'trust_checkpoint')
 
 
 @RUNNERS.register_module()
@@ -65,6 +74,20 @@ class ReliableRunner(Runner):
     default_runtime.py); tools/train.py and tools/test.py build it.
     """
 
+    @classmethod
+    def from_cfg(cls, cfg) -> 'ReliableRunner':
+        # a misspelt top-level key (optim_wraper) would be silently unused
+        warn_unknown_top_level_keys(cfg, TOP_LEVEL_KEYS)
+        return super().from_cfg(cfg)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        if isinstance(dataloader, dict):
+            check_positive_int('batch_size', dataloader.get('batch_size'))
+            check_positive_int('num_workers',
+                               dataloader.get('num_workers', 0), minimum=0)
+        return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+
     def build_train_loop(self, loop):
         if isinstance(loop, dict) and 'type' not in loop \
                 and loop.get('by_epoch', False):
@@ -76,6 +99,8 @@ class ReliableRunner(Runner):
         return super().build_train_loop(loop)
 
     def build_optim_wrapper(self, optim_wrapper):
+        if isinstance(optim_wrapper, dict):
+            check_optim_wrapper(optim_wrapper)
         if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper \
                 and _builds_wrapper_from_type(optim_wrapper):
             optim_wrapper = self._guard(optim_wrapper)
@@ -266,10 +291,21 @@ class ReliableRunner(Runner):
     def _read_checkpoint(self, filename: str, map_location) -> dict:
         trusted = self._trusted(filename)
         if _mmengine_scheme(filename):
-            # torch's default loading (weights_only from torch 2.6) with
-            # the allow-list of runner checkpoints
-            with allow_runner_checkpoints():
-                return CheckpointLoader.load_checkpoint(filename, map_location)
+            # mmengine's loading, with weights_only forced (its downloads
+            # ask torch.hub for weights_only=False) and the allow-list of
+            # runner checkpoints
+            safety = nullcontext() if trusted \
+                else forced_weights_only()
+            with allow_runner_checkpoints(), safety, _trust_hint(trusted):
+                try:
+                    return CheckpointLoader.load_checkpoint(filename,
+                                                            map_location)
+                except pickle.UnpicklingError as error:
+                    raise CheckpointError(
+                        f'cannot read checkpoint {filename}: {error}. It '
+                        'holds objects that safe loading does not allow; if '
+                        'you trust its origin, load it with trusted=True.'
+                    ) from error
         with _trust_hint(trusted):
             return read_checkpoint(filename, map_location, trusted)
 

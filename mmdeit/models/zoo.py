@@ -22,7 +22,7 @@ from torch import nn
 
 from mmdeit.checkpoint import load_pretrained
 from mmdeit.registry import MODELS
-from mmdeit.utils.registry_hints import unknown_type_hints
+from mmdeit.utils.config_paths import named_config_errors
 from .utils import compile_model
 
 ZOO_FOLDERS = ('deit', 'deit3', 'teachers', 'demo')
@@ -108,14 +108,15 @@ def load_config(model: Union[str, Config]) -> Config:
     return Config.fromfile(model_info(model)['config'])
 
 
-@unknown_type_hints()
 def build_model_from_config(cfg: Config) -> nn.Module:
     """Build ``cfg.model`` with mmdeit's registries, folding in a top-level
-    ``data_preprocessor`` as mmengine's runner does."""
+    ``data_preprocessor`` as mmengine's runner does. A wrong value raises
+    :class:`mmdeit.utils.config_errors.ConfigValueError` naming its key."""
     model_cfg = cfg.model.copy()
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    return MODELS.build(model_cfg)
+    with named_config_errors(cfg):
+        return MODELS.build(model_cfg)
 
 
 def merge_overrides(base: dict, overrides: dict) -> ConfigDict:

@@ -109,6 +109,9 @@ def test_missing_batch_names_it(cifar10_root):
      '2 images but 1 labels'),
     ({'data': np.zeros((1, 3072), np.uint8), 'labels': [10]},
      'label 10 outside 0..9'),
+    # the label at fault, below the range as above it
+    ({'data': np.zeros((2, 3072), np.uint8), 'labels': [-1, 3]},
+     'label -1 outside 0..9'),
 ])
 def test_malformed_batch_names_the_file(cifar10_root, content, message):
     path = cifar10_root / 'cifar-10-batches-py' / 'test_batch'

@@ -89,6 +89,10 @@ def test_malformed_files_are_named(flowers_root):
     savemat(flowers_root / 'setid.mat', {'trnid': np.array([[9.0]])})
     with pytest.raises(ValueError, match='setid.mat: trnid holds image id 9'):
         Flowers102(data_root=str(flowers_root))
+    # the id at fault, below the range as above it
+    savemat(flowers_root / 'setid.mat', {'trnid': np.array([[0.0, 2.0]])})
+    with pytest.raises(ValueError, match='setid.mat: trnid holds image id 0,'):
+        Flowers102(data_root=str(flowers_root))
     savemat(flowers_root / 'imagelabels.mat', {'labels': np.array([[0.0]])})
     with pytest.raises(ValueError, match='imagelabels.mat: labels must be'):
         Flowers102(data_root=str(flowers_root))

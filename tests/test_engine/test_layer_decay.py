@@ -113,7 +113,8 @@ def test_same_groups_as_timm_layer_decay(distilled):
 
 def test_bad_rate_and_model_are_refused():
     model, _ = small_deit(distilled=False)
-    with pytest.raises(ValueError, match='layer_decay_rate in'):
+    with pytest.raises(ValueError, match=r'layer_decay_rate=1.5: must be in '
+                       r'\(0, 1\]'):
         build_optim_wrapper(model, dict(
             optimizer=dict(type='AdamW', lr=5e-4),
             constructor='LayerDecayOptimWrapperConstructor',

@@ -1,26 +1,31 @@
 """Config mistakes fail at build, naming what is wrong: an unknown type
 (with the closest registered ones), an image size that patches do not
-tile, head and data preprocessor disagreeing on the number of classes."""
+tile, head and data preprocessor disagreeing on the number of classes.
+tests/test_tools/test_config_mistakes.py tries many more."""
 import re
 
 import pytest
 
 from mmdeit.apis import get_model
-from mmdeit.utils.registry_hints import UnknownTypeError, explain_unknown_type
+from mmdeit.utils.config_paths import locate
+from mmdeit.utils.registry_hints import UnknownTypeError, unknown_type_error
 from tests.helpers.repo import load_tool
 from tests.helpers.tiny_runner import tiny_config
 
 
 @pytest.mark.parametrize('option, message', [
     ('model.backbone.type=VisionTransformr',
-     "'VisionTransformr' is not a registered type of the mmdeit::model "
-     "registry. Did you mean 'VisionTransformer'"),
+     "model.backbone.type='VisionTransformr': not a registered type of the "
+     "mmdeit::model registry (did you mean 'VisionTransformer'"),
     ('train_dataloader.dataset.pipeline.1.type=RandomResizeCrop',
-     "'RandomResizeCrop' is not a registered type of the mmdeit::transform "
-     "registry. Did you mean 'RandomResizedCrop'"),
+     "train_dataloader.dataset.pipeline.1.type='RandomResizeCrop': not a "
+     "registered type of the mmdeit::transform registry (did you mean "
+     "'RandomResizedCrop'"),
     ('default_hooks.checkpoint.type=AtomicCheckpointHok',
-     "Did you mean 'AtomicCheckpointHook'"),
-    ('runner_type=ReliabelRunner', "Did you mean 'ReliableRunner'"),
+     "did you mean 'AtomicCheckpointHook'"),
+    ('runner_type=ReliabelRunner',
+     "runner_type='ReliabelRunner': not a registered type of the runner "
+     "registry (did you mean 'ReliableRunner'"),
 ])
 def test_unknown_type_names_closest(tmp_path, option, message):
     config = tiny_config(tmp_path).filename
@@ -31,20 +36,43 @@ def test_unknown_type_names_closest(tmp_path, option, message):
 
 
 def test_get_model_names_closest(tmp_path):
-    with pytest.raises(KeyError, match="Did you mean 'LinearClsHead'"):
+    with pytest.raises(KeyError, match=re.escape(
+            "model.head.type='LinearHead': not a registered type of the "
+            "mmdeit::model registry (did you mean 'LinearClsHead'")):
         get_model('deit-tiny_pt-4xb256_in1k', head=dict(type='LinearHead'))
 
 
 def test_other_key_errors_pass_unchanged():
-    assert explain_unknown_type(KeyError('learning_rate')) is None
+    assert unknown_type_error(KeyError('learning_rate')) is None
+
+
+def test_locate_prefers_the_consumers_dict_then_the_value():
+    cfg = dict(train_pipeline=[dict(type='Resize', scale=0)],
+               model=dict(backbone=dict(type='ViT', patch_size=0),
+                          teacher=dict(backbone=dict(type='Other',
+                                                     patch_size=0))),
+               train_dataloader=dict(dataset=dict(pipeline=[
+                   dict(type='Resize', scale=0)]), batch_size=4),
+               val_dataloader=dict(batch_size=0))
+    assert locate(cfg, 'patch_size', 0, 'Other') == \
+        'model.teacher.backbone.patch_size'
+    assert locate(cfg, 'patch_size', 0, 'ViT') == 'model.backbone.patch_size'
+    # a default: where the config would state it
+    assert locate(cfg, 'img_size', 16, 'ViT') == 'model.backbone.img_size'
+    # the copy the runner reads, not the config's variable
+    assert locate(cfg, 'scale', 0, 'Resize') == \
+        'train_dataloader.dataset.pipeline.0.scale'
+    assert locate(cfg, 'batch_size', 0) == 'val_dataloader.batch_size'
+    assert locate(cfg, 'head.in_channels', 17, 'Missing') == \
+        'head.in_channels'
 
 
 @pytest.mark.parametrize('option, named', [
     ('model.backbone.img_size=20',
-     'img_size (20, 20) is not a multiple of patch_size (8, 8)'),
+     'model.backbone.img_size=20: must be a multiple of patch_size (8, 8)'),
     ('model.head.num_classes=5',
-     'model.head.num_classes (5) disagrees with '
-     'model.data_preprocessor.num_classes (2)'),
+     'model.head.num_classes=5: must equal data_preprocessor.num_classes '
+     '(2)'),
 ])
 def test_inconsistent_model_fails_at_build(tmp_path, option, named):
     config = tiny_config(tmp_path).filename

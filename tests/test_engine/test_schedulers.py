@@ -120,7 +120,7 @@ def test_epoch_based_and_invalid_lengths():
     assert values[10:] == [0., 0.]
     with pytest.raises(ValueError):
         WarmupCosineLR(optimizer(), T_max=5, warmup_length=6)
-    with pytest.raises(ValueError, match='needs T_max or a finite end'):
+    with pytest.raises(ValueError, match='needs a value or a finite end'):
         WarmupCosineLR(optimizer(), warmup_length=1)
 
 
@@ -146,3 +146,77 @@ def test_without_t_max_the_cosine_spans_the_training():
     assert implicit_lrs == explicit_lrs
     assert implicit_lrs[7] == pytest.approx(1e-5 + 0.5 * (BASE_LR - 1e-5) * (
         1 + math.cos(math.pi * 7 / 12)))
+
+
+INAT_SCHEDULE = Path(__file__).parents[2] / \
+    'configs/_base_/schedules/adamw_bs768_360e_inat.py'
+DEIT_TINY = Path(__file__).parents[2] / \
+    'configs/deit/deit-tiny_pt-4xb256_in1k.py'
+RATE, LAYERS = 0.65, 3
+
+
+def layer_decay_run(schedule: Path, total_batch: int):
+    """A 3-block DeiT with layer-wise lr decay 0.65 and the schedule's
+    optimizer, lr scaled with the batch (the runner's ``scale_lr``), and
+    the schedule's scheduler as the runner builds it, iteration-based."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmdeit.apis import build_model_from_config
+    from mmdeit.engine.optimizers.lr_scaling import scale_lr
+    register_all_modules()
+    model_cfg = Config.fromfile(DEIT_TINY)
+    model_cfg.merge_from_dict({
+        'model.backbone.arch': dict(_delete_=True, embed_dims=32,
+                                    num_layers=LAYERS, num_heads=2,
+                                    feedforward_channels=64),
+        'model.backbone.img_size': 32, 'model.head.in_channels': 32})
+    model = build_model_from_config(model_cfg)
+    cfg = Config.fromfile(schedule)
+    optim_wrapper = cfg.optim_wrapper
+    optim_wrapper.constructor = 'LayerDecayOptimWrapperConstructor'
+    optim_wrapper.paramwise_cfg.layer_decay_rate = RATE
+    wrapper = build_optim_wrapper(model, optim_wrapper)
+    base = cfg.auto_scale_lr.base_batch_size
+    scale_lr(wrapper, dict(base_batch_size=base, enable=True), total_batch,
+             1)
+    scheduler = PARAM_SCHEDULERS.build(
+        cfg.param_scheduler[0],
+        default_args=dict(optimizer=wrapper, epoch_length=ITERS_PER_EPOCH))
+    return cfg, wrapper, scheduler
+
+
+@pytest.mark.parametrize('schedule, total_batch', [(SCHEDULE, 1024),
+                                                   (INAT_SCHEDULE, 96)],
+                         ids=['deit', 'inat'])
+def test_layer_decay_holds_at_every_iteration(schedule, total_batch):
+    """Each group's lr is its layer's scale times the schedule's lr, from
+    the first warm-up iteration to the last (timm multiplies the scheduled
+    lr by each group's ``lr_scale``), so the warm-up start and the minimum
+    lr are scaled too; timm's scheduler with the same groups agrees."""
+    cfg, wrapper, scheduler = layer_decay_run(schedule, total_batch)
+    epochs = cfg.train_cfg.max_epochs
+    groups = wrapper.optimizer.param_groups
+    scales = [RATE**(LAYERS + 1 - group['layer_id']) for group in groups]
+    assert min(scales) == pytest.approx(RATE**4)
+    base_lr = cfg.optim_wrapper.optimizer.lr * total_batch / \
+        cfg.auto_scale_lr.base_batch_size
+    reference = torch.optim.AdamW(
+        [dict(params=[torch.nn.Parameter(torch.zeros(1))], lr=base_lr,
+              lr_scale=scale) for scale in scales], lr=base_lr)
+    official = timm_cosine(reference, scale=ITERS_PER_EPOCH,
+                           t_in_epochs=False)
+    official.t_initial = epochs * ITERS_PER_EPOCH
+    for step in range(epochs * ITERS_PER_EPOCH):
+        official.step_update(step)
+        head = wrapper.base_param_settings['lr']
+        for group, scale, theirs in zip(groups, scales,
+                                        reference.param_groups):
+            assert group['lr'] == pytest.approx(scale * head, rel=1e-9), step
+            assert group['lr'] == pytest.approx(theirs['lr'], rel=1e-9,
+                                                abs=1e-15), step
+        wrapper.optimizer.step()
+        scheduler.step()
+    # the schedule's ends, per group
+    assert head == pytest.approx(1e-5, rel=1e-3)
+    assert groups[scales.index(min(scales))]['lr'] == pytest.approx(
+        1e-5 * RATE**4, rel=1e-3)

@@ -7,6 +7,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from mmdeit.registry import DATA_SAMPLERS
+from mmdeit.utils.config_errors import check_positive_int
 from .epoch_order import EpochOrder
 
 
@@ -50,9 +51,7 @@ class RepeatAugSampler(Sampler):
 
     def __init__(self, dataset: Sized, shuffle: bool = True,
                  num_repeats: int = 3, seed: Optional[int] = None):
-        if not isinstance(num_repeats, int) or num_repeats < 1:
-            raise ValueError(
-                f'num_repeats must be a positive int, got {num_repeats}')
+        check_positive_int('num_repeats', num_repeats, type(self).__name__)
         self.rank, self.world_size = get_dist_info()
         self.dataset = dataset
         self.shuffle = shuffle

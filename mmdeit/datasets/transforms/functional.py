@@ -10,7 +10,7 @@ cv2's 2-D kernels (see :func:`warp_affine`).
 """
 import functools
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import mmcv
@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from mmdeit.utils.config_errors import (ConfigValueError, check_choice,
+                                        did_you_mean)
 # cv2 flags for resizing. 'nearest' is cv2's "exact" variant, which samples
 # the pixel whose centre is nearest, as Pillow and torchvision do.
 RESIZE_INTERPOLATIONS = {
@@ -201,16 +203,17 @@ def adjust_sharpness(img: np.ndarray, factor: float) -> np.ndarray:
 # --- geometry ---------------------------------------------------------------
 
 
-def check_resize_mode(interpolation: str, backend: str) -> None:
-    """Raise ValueError naming the value at fault when ``backend`` does not
-    exist or does not offer ``interpolation``."""
-    if backend not in RESIZE_BACKENDS:
-        raise ValueError(f'unknown resize backend {backend!r}; expected one '
-                         f'of {sorted(RESIZE_BACKENDS)}')
+def check_resize_mode(interpolation: str, backend: str,
+                      owner: Optional[str] = None) -> None:
+    """Raise :class:`ConfigValueError` naming the value at fault when
+    ``backend`` does not exist or does not offer ``interpolation``."""
+    check_choice('backend', backend, sorted(RESIZE_BACKENDS), owner)
     if interpolation not in RESIZE_BACKENDS[backend]:
-        raise ValueError(f'interpolation {interpolation!r} is not offered by '
-                         f'backend {backend!r}; it offers '
-                         f'{list(RESIZE_BACKENDS[backend])}')
+        raise ConfigValueError(
+            'interpolation', interpolation, f'not offered by backend '
+            f'{backend!r}; must be one of '
+            f'{", ".join(map(repr, RESIZE_BACKENDS[backend]))}' +
+            did_you_mean(interpolation, RESIZE_BACKENDS[backend]), owner)
 
 
 def resize(img: np.ndarray, size: Tuple[int, int], interpolation: str,

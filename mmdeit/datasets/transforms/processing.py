@@ -14,6 +14,9 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmdeit.registry import TRANSFORMS
+from mmdeit.utils.config_errors import (ConfigValueError, check_choice,
+                                        check_number, check_positive_int,
+                                        size_pair)
 from . import functional as F
 
 # ImageNet mean and std on the 0-255 scale, in BGR order.
@@ -21,12 +24,18 @@ IMAGENET_BGR_MEAN = (103.53, 116.28, 123.675)
 IMAGENET_BGR_STD = (57.375, 57.12, 58.395)
 
 
-def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """An int or a (h, w) pair as (h, w)."""
-    if isinstance(size, int):
-        return size, size
-    height, width = size
-    return int(height), int(width)
+def _range(key: str, value, owner: str, low: float,
+           high: Optional[float] = None) -> Tuple[float, float]:
+    """A (min, max) pair with low < min <= max (<= high)."""
+    ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in value) and low < value[0] <= value[1] and (
+            high is None or value[1] <= high)
+    if not ok:
+        bound = '' if high is None else f' <= {high:g}'
+        raise ConfigValueError(key, value, f'must be (min, max) with '
+                               f'{low:g} < min <= max{bound}', owner)
+    return tuple(value)
 
 
 @TRANSFORMS.register_module()
@@ -65,14 +74,14 @@ class RandomResizedCrop(BaseTransform):
                  max_attempts: int = 10,
                  interpolation: str = 'bicubic',
                  backend: str = 'cv2'):
-        if crop_ratio_range[0] > crop_ratio_range[1] or \
-                aspect_ratio_range[0] > aspect_ratio_range[1]:
-            raise ValueError('ranges must be given as (min, max)')
-        self.scale = _pair(scale)
-        self.crop_ratio_range = tuple(crop_ratio_range)
-        self.aspect_ratio_range = tuple(aspect_ratio_range)
+        owner = type(self).__name__
+        self.scale = size_pair('scale', scale, owner)
+        self.crop_ratio_range = _range('crop_ratio_range', crop_ratio_range,
+                                       owner, 0, 1)
+        self.aspect_ratio_range = _range('aspect_ratio_range',
+                                         aspect_ratio_range, owner, 0)
         self.max_attempts = max_attempts
-        F.check_resize_mode(interpolation, backend)
+        F.check_resize_mode(interpolation, backend, type(self).__name__)
         self.interpolation = interpolation
         self.backend = backend
 
@@ -139,9 +148,9 @@ class RandomFlip(BaseTransform):
     _CV2_CODES = {'horizontal': 1, 'vertical': 0}
 
     def __init__(self, prob: float = 0.5, direction: str = 'horizontal'):
-        if direction not in self._CV2_CODES:
-            raise ValueError(f'unknown direction {direction!r}')
-        self.prob = prob
+        check_choice('direction', direction, tuple(self._CV2_CODES),
+                     type(self).__name__)
+        self.prob = check_number('prob', prob, type(self).__name__, 0, 1)
         self.direction = direction
 
     def transform(self, results: dict) -> dict:
@@ -182,10 +191,10 @@ class ResizeEdge(BaseTransform):
 
     def __init__(self, scale: int, edge: str = 'short',
                  interpolation: str = 'bicubic', backend: str = 'cv2'):
-        if edge not in ('short', 'long', 'width', 'height'):
-            raise ValueError(f'unknown edge {edge!r}')
-        F.check_resize_mode(interpolation, backend)
-        self.scale = scale
+        check_choice('edge', edge, ('short', 'long', 'width', 'height'),
+                     type(self).__name__)
+        F.check_resize_mode(interpolation, backend, type(self).__name__)
+        self.scale = check_positive_int('scale', scale, type(self).__name__)
         self.edge = edge
         self.interpolation = interpolation
         self.backend = backend
@@ -230,7 +239,8 @@ class CenterCrop(BaseTransform):
     """
 
     def __init__(self, crop_size: Union[int, Sequence[int]]):
-        self.crop_size = _pair(crop_size)
+        self.crop_size = size_pair('crop_size', crop_size,
+                                   type(self).__name__)
 
     def transform(self, results: dict) -> dict:
         img = results['img']
@@ -278,12 +288,11 @@ class RandomCrop(BaseTransform):
 
     def __init__(self, crop_size: Union[int, Sequence[int]], padding: int = 0,
                  padding_mode: str = 'constant', pad_val: int = 0):
-        if padding_mode not in self._BORDERS:
-            raise ValueError(f'unknown padding_mode {padding_mode!r}; choose '
-                             f'one of {sorted(self._BORDERS)}')
-        if padding < 0:
-            raise ValueError(f'padding must be >= 0, got {padding}')
-        self.crop_size = _pair(crop_size)
+        owner = type(self).__name__
+        check_choice('padding_mode', padding_mode, sorted(self._BORDERS),
+                     owner)
+        check_positive_int('padding', padding, owner, minimum=0)
+        self.crop_size = size_pair('crop_size', crop_size, owner)
         self.padding = padding
         self.padding_mode = padding_mode
         self.pad_val = pad_val

@@ -12,6 +12,7 @@ from mmengine.hooks import CheckpointHook
 
 from mmdeit.checkpoint import write_durably
 from mmdeit.registry import HOOKS
+from mmdeit.utils.config_errors import check_positive_int
 
 POINTER = 'last_checkpoint'
 
@@ -34,6 +35,11 @@ class AtomicCheckpointHook(CheckpointHook):
     training. Storage other than the local file system is written as
     mmengine writes it.
     """
+
+    def __init__(self, interval: int = -1, **kwargs):
+        if interval != -1:
+            check_positive_int('interval', interval, type(self).__name__)
+        super().__init__(interval=interval, **kwargs)
 
     def before_train(self, runner) -> None:
         super().before_train(runner)

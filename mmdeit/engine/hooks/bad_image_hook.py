@@ -4,6 +4,7 @@ from mmengine.hooks import Hook
 
 from mmdeit.datasets.fetching import unreadable_images_of
 from mmdeit.registry import HOOKS
+from mmdeit.utils.config_errors import check_number
 
 
 class TooManyBadImagesError(RuntimeError):
@@ -35,10 +36,8 @@ class BadImageHook(Hook):
     SHOWN = 5
 
     def __init__(self, max_bad_fraction: float = 0.01):
-        if not 0 <= max_bad_fraction <= 1:
-            raise ValueError('max_bad_fraction must be in [0, 1], got '
-                             f'{max_bad_fraction}')
-        self.max_bad_fraction = max_bad_fraction
+        self.max_bad_fraction = check_number(
+            'max_bad_fraction', max_bad_fraction, type(self).__name__, 0, 1)
 
     def before_train_epoch(self, runner) -> None:
         count = runner.message_hub.get_info(self.COUNT)

@@ -7,6 +7,7 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mmdeit.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmdeit.utils.config_errors import check_number
 from .param_groups import ParamGroupsOptimWrapperConstructor
 
 # Backbone parameters below the first block: they sit at depth 0.
@@ -59,10 +60,8 @@ class LayerDecayOptimWrapperConstructor(ParamGroupsOptimWrapperConstructor):
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict = None):
         rate = (paramwise_cfg or {}).get('layer_decay_rate')
-        if rate is None or not 0 < rate <= 1:
-            raise ValueError('LayerDecayOptimWrapperConstructor needs '
-                             'paramwise_cfg.layer_decay_rate in (0, 1], got '
-                             f'{rate!r}')
+        check_number('paramwise_cfg.layer_decay_rate', rate,
+                     type(self).__name__, 0, 1, low_open=True)
         # layer_decay_rate stays in paramwise_cfg, which mmengine's code
         # ignores but which makes it build param groups
         super().__init__(optim_wrapper_cfg, paramwise_cfg)

@@ -5,6 +5,8 @@ from typing import List, Optional
 
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from mmdeit.utils.config_errors import check_positive_int
+
 
 def _wrappers(optim_wrapper: OptimWrapper) -> List[OptimWrapper]:
     if isinstance(optim_wrapper, OptimWrapperDict):
@@ -49,7 +51,8 @@ def scale_lr(optim_wrapper: OptimWrapper, auto_scale_lr: Optional[dict],
                        '(the total batch the configured lr is for), e.g. '
                        'auto_scale_lr = dict(base_batch_size=512, '
                        'enable=True)')
-    base = auto_scale_lr['base_batch_size']
+    base = check_positive_int('auto_scale_lr.base_batch_size',
+                              auto_scale_lr['base_batch_size'])
     ratio = total / base
     for wrapper in _wrappers(optim_wrapper):
         for group in wrapper.optimizer.param_groups:

@@ -8,6 +8,7 @@ from mmengine.logging import MessageHub, print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmdeit.registry import OPTIM_WRAPPERS
+from mmdeit.utils.config_errors import check_choice
 from .autocast_optim_wrapper import AutocastOptimWrapper
 
 POLICIES = ('raise', 'skip')
@@ -36,9 +37,7 @@ class NonFiniteLossGuard:
     """
 
     def __init__(self, *args, non_finite_loss: str = 'raise', **kwargs):
-        if non_finite_loss not in POLICIES:
-            raise ValueError(f'optim_wrapper.non_finite_loss must be one of '
-                             f'{POLICIES}, got {non_finite_loss!r}')
+        check_choice('non_finite_loss', non_finite_loss, POLICIES)
         super().__init__(*args, **kwargs)
         self.non_finite_loss = non_finite_loss
         self.skipped_steps = 0

@@ -7,6 +7,7 @@ from mmengine.optim.scheduler import _ParamScheduler
 from mmengine.optim.scheduler.param_scheduler import INF
 
 from mmdeit.registry import PARAM_SCHEDULERS
+from mmdeit.utils.config_errors import ConfigValueError, check_number
 
 
 def warmup_cosine_value(step: float, base: float, warmup_length: float,
@@ -29,6 +30,20 @@ def warmup_cosine_value(step: float, base: float, warmup_length: float,
         return eta_min
     return eta_min + 0.5 * (base - eta_min) * (1 + math.cos(
         math.pi * step / T_max))
+
+
+def check_schedule(T_max: float, warmup_length: float, eta_min: float,
+                   warmup_start_lr: float) -> None:
+    """Refuse lengths and lrs the schedule cannot follow
+    (:class:`ConfigValueError` naming the argument)."""
+    owner = 'WarmupCosineLR'
+    check_number('T_max', T_max, owner, 0, low_open=True)
+    if not isinstance(warmup_length, (int, float)) or \
+            not 0 <= warmup_length <= T_max:
+        raise ConfigValueError('warmup_length', warmup_length,
+                               f'must be in [0, T_max ({T_max:g})]', owner)
+    check_number('eta_min', eta_min, owner, 0)
+    check_number('warmup_start_lr', warmup_start_lr, owner, 0)
 
 
 @PARAM_SCHEDULERS.register_module()
@@ -55,8 +70,12 @@ class WarmupCosineLR(_ParamScheduler):
             epoch lengths are turned into iterations and the lr changes every
             iteration.
 
-    The base lr of each param group is its ``initial_lr`` (the optimizer's lr
-    after any auto-scaling).
+    Param groups with their own lr (layer-wise lr decay, ``lr_mult``) follow
+    the whole schedule scaled, warm-up start and minimum included, as timm
+    multiplies each group's scheduled lr by its ``lr_scale``: the ratio
+    between groups holds at every step. A group's scale is its
+    ``initial_lr`` (its lr when the scheduler was built, after any
+    auto-scaling) over the base lr (see :func:`group_scales`).
     """
 
     def __init__(self,
@@ -72,14 +91,12 @@ class WarmupCosineLR(_ParamScheduler):
                  verbose: bool = False):
         if T_max is None:
             if end == INF:
-                raise ValueError('WarmupCosineLR needs T_max or a finite end '
-                                 '(the runner sets end to the training '
-                                 'length)')
+                raise ConfigValueError(
+                    'T_max', T_max, 'needs a value or a finite end (the '
+                    'runner sets end to the training length)',
+                    'WarmupCosineLR')
             T_max = end - begin
-        if T_max <= 0 or not 0 <= warmup_length <= T_max:
-            raise ValueError('need 0 <= warmup_length <= T_max and T_max > 0, '
-                             f'got warmup_length={warmup_length}, '
-                             f'T_max={T_max}')
+        check_schedule(T_max, warmup_length, eta_min, warmup_start_lr)
         self.T_max = T_max
         self.eta_min = eta_min
         self.warmup_length = warmup_length
@@ -99,6 +116,11 @@ class WarmupCosineLR(_ParamScheduler):
         if not epoch_length or epoch_length <= 0:
             raise ValueError(f'epoch_length must be positive, got '
                              f'{epoch_length}')
+        # the config's values, in epochs, before they become iterations
+        if T_max is not None or end != INF:
+            check_schedule(end - begin if T_max is None else T_max,
+                           warmup_length, kwargs.get('eta_min', 0.),
+                           kwargs.get('warmup_start_lr', 0.))
         return cls(
             *args,
             T_max=None if T_max is None else T_max * epoch_length,
@@ -109,8 +131,36 @@ class WarmupCosineLR(_ParamScheduler):
             **kwargs)
 
     def _get_value(self) -> List[float]:
+        scales = group_scales(self.optimizer)
         return [
-            warmup_cosine_value(self.last_step, base, self.warmup_length,
-                                self.warmup_start_lr, self.T_max,
-                                self.eta_min) for base in self.base_values
+            scale * warmup_cosine_value(self.last_step, base / scale,
+                                        self.warmup_length,
+                                        self.warmup_start_lr, self.T_max,
+                                        self.eta_min) if scale else 0.
+            for base, scale in zip(self.base_values, scales)
         ]
+
+
+def group_scales(optimizer) -> List[float]:
+    """Each param group's lr relative to the base lr, from what the group
+    itself records: its ``initial_lr`` (set by mmengine's schedulers when
+    they are built) over the base lr's.
+
+    The base lr is mmengine's own record of it when the optimizer has
+    several groups: the ``OptimWrapper``'s ``base_param_settings`` group
+    (scaled alike by ``auto_scale_lr``); else the torch optimizer's
+    ``defaults['lr']``; a single group is its own base. So the scale does
+    not depend on which constructor made the groups, nor on how they were
+    merged.
+    """
+    groups = optimizer.param_groups
+    settings = getattr(optimizer, 'base_param_settings', None)
+    if settings is not None:
+        base = settings.get('initial_lr', settings['lr'])
+    elif len(groups) == 1:
+        base = groups[0]['initial_lr']
+    else:
+        base = getattr(optimizer, 'defaults', {}).get('lr')
+    if not base:
+        return [1.] * len(groups)
+    return [group['initial_lr'] / base for group in groups]

@@ -7,6 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmdeit.registry import METRICS
+from mmdeit.utils.config_errors import ConfigValueError
 
 
 def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor,
@@ -50,8 +51,11 @@ class Accuracy(BaseMetric):
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = (topk, ) if isinstance(topk, int) else tuple(topk)
-        if not self.topk or min(self.topk) < 1:
-            raise ValueError(f'topk must be positive ints, got {topk}')
+        if not self.topk or not all(
+                isinstance(k, int) and not isinstance(k, bool) and k >= 1
+                for k in self.topk):
+            raise ConfigValueError('topk', topk, 'must be positive ints',
+                                   type(self).__name__)
 
     def scores_of(self, sample: dict) -> Dict[str, torch.Tensor]:
         """Score vectors (K, ) of one sample by metric-name suffix: ''

@@ -15,7 +15,10 @@ from mmengine.model.weight_init import trunc_normal_
 from torch import nn
 
 from mmdeit.registry import MODELS
-from ..utils import PatchEmbed, resize_pos_embed, to_2tuple
+from mmdeit.utils.config_errors import (ConfigValueError, check_choice,
+                                        check_number, check_positive_int,
+                                        did_you_mean, size_pair)
+from ..utils import PatchEmbed, resize_pos_embed
 
 ARCH_SETTINGS: Dict[str, dict] = {
     'deit-tiny': dict(embed_dims=192, num_layers=12, num_heads=3,
@@ -31,18 +34,33 @@ ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'feedforward_channels')
 OUT_TYPES = ('cls_token', 'featmap', 'avg_featmap', 'raw', 'both')
 
 
-def parse_arch(arch: Union[str, dict]) -> dict:
-    """Return the four size settings of ``arch`` (a name or a dict)."""
+def parse_arch(arch: Union[str, dict], owner: Optional[str] = None) -> dict:
+    """Return the four size settings of ``arch`` (a name or a dict),
+    checked (:class:`ConfigValueError` naming ``arch`` or its entry)."""
     if isinstance(arch, str):
         name = ARCH_ALIASES.get(arch.lower(), arch.lower())
         if name not in ARCH_SETTINGS:
-            raise KeyError(f'unknown arch "{arch}"; choose one of '
-                           f'{sorted(ARCH_SETTINGS)} or give a dict')
+            raise ConfigValueError(
+                'arch', arch, 'must be one of ' +
+                ', '.join(map(repr, sorted(ARCH_SETTINGS))) +
+                ' (or t/s/b), or a dict of ' + ', '.join(ARCH_KEYS) +
+                did_you_mean(arch, ARCH_SETTINGS), owner)
         return dict(ARCH_SETTINGS[name])
+    if not isinstance(arch, dict):
+        raise ConfigValueError('arch', arch, 'must be a name or a dict of ' +
+                               ', '.join(ARCH_KEYS), owner)
     missing = [key for key in ARCH_KEYS if key not in arch]
     if missing:
-        raise KeyError(f'arch dict lacks {missing}; it needs {list(ARCH_KEYS)}')
-    return {key: arch[key] for key in ARCH_KEYS}
+        raise ConfigValueError('arch', arch, f'a dict needs '
+                               f'{", ".join(ARCH_KEYS)}; it lacks '
+                               f'{", ".join(missing)}', owner)
+    settings = {key: check_positive_int(f'arch.{key}', arch[key], owner)
+                for key in ARCH_KEYS}
+    if settings['embed_dims'] % settings['num_heads']:
+        raise ConfigValueError(
+            'arch.num_heads', settings['num_heads'], 'must be a positive int '
+            f'that divides embed_dims ({settings["embed_dims"]})', owner)
+    return settings
 
 
 def _eps_of_norm_cfg(norm_cfg: dict) -> float:
@@ -55,6 +73,30 @@ def _eps_of_norm_cfg(norm_cfg: dict) -> float:
     warnings.warn(f'backbone norm_cfg={norm_cfg} is deprecated: write '
                   f'norm_eps={eps}', DeprecationWarning, stacklevel=3)
     return eps
+
+
+def check_settings(owner: str, arch, img_size, patch_size, in_channels,
+                   out_type, drop_rate, attn_drop_rate, drop_path_rate,
+                   norm_eps, qkv_bias, final_norm) -> dict:
+    """The backbone's arguments checked (:class:`ConfigValueError` naming
+    the argument, its value and what is allowed): the arch's sizes, with
+    ``img_size`` and ``patch_size`` as pairs added."""
+    settings = parse_arch(arch, owner)
+    img = size_pair('img_size', img_size, owner)
+    patch = size_pair('patch_size', patch_size, owner)
+    if img[0] % patch[0] or img[1] % patch[1]:
+        raise ConfigValueError('img_size', img_size, 'must be a multiple of '
+                               f'patch_size {patch} on each side', owner)
+    check_positive_int('in_channels', in_channels, owner)
+    check_choice('out_type', out_type, OUT_TYPES, owner)
+    for key, rate in (('drop_rate', drop_rate),
+                      ('attn_drop_rate', attn_drop_rate),
+                      ('drop_path_rate', drop_path_rate)):
+        check_number(key, rate, owner, 0, 1, high_open=True)
+    check_number('norm_eps', norm_eps, owner, 0, low_open=True)
+    for key, flag in (('qkv_bias', qkv_bias), ('final_norm', final_norm)):
+        check_choice(key, flag, (True, False), owner)
+    return dict(settings, img_size=img, patch_size=patch)
 
 
 class DropPath(nn.Module):
@@ -85,9 +127,6 @@ class MultiheadAttention(nn.Module):
     def __init__(self, embed_dims: int, num_heads: int, qkv_bias: bool = True,
                  attn_drop: float = 0., proj_drop: float = 0.):
         super().__init__()
-        if embed_dims % num_heads:
-            raise ValueError(f'embed_dims {embed_dims} is not divisible by '
-                             f'num_heads {num_heads}')
         self.num_heads = num_heads
         self.head_dims = embed_dims // num_heads
         self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
@@ -206,20 +245,18 @@ class VisionTransformer(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if norm_cfg is not None:
             norm_eps = _eps_of_norm_cfg(norm_cfg)
-        settings = parse_arch(arch)
+        settings = check_settings(
+            type(self).__name__, arch=arch, img_size=img_size,
+            patch_size=patch_size, in_channels=in_channels, out_type=out_type,
+            drop_rate=drop_rate, attn_drop_rate=attn_drop_rate,
+            drop_path_rate=drop_path_rate, norm_eps=norm_eps,
+            qkv_bias=qkv_bias, final_norm=final_norm)
         self.embed_dims = settings['embed_dims']
         self.num_layers = settings['num_layers']
-        self.img_size = to_2tuple(img_size)
-        self.patch_size = to_2tuple(patch_size)
-        for side, patch, name in zip(self.img_size, self.patch_size, 'HW'):
-            if side % patch:
-                raise ValueError(
-                    f'img_size {self.img_size} is not a multiple of '
-                    f'patch_size {self.patch_size} (side {name})')
+        self.img_size = settings['img_size']
+        self.patch_size = settings['patch_size']
         self.patch_resolution = (self.img_size[0] // self.patch_size[0],
                                  self.img_size[1] // self.patch_size[1])
-        if out_type not in OUT_TYPES:
-            raise ValueError(f'out_type "{out_type}" is not one of {OUT_TYPES}')
         self.out_type = out_type
         self.out_indices = self._normalise_indices(out_indices)
         self.final_norm = final_norm
@@ -259,14 +296,17 @@ class VisionTransformer(BaseModule):
         return TransformerEncoderLayer(*args)
 
     def _normalise_indices(self, out_indices) -> Tuple[int, ...]:
+        given = out_indices
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         normalised = []
         for index in out_indices:
             real = index + self.num_layers if index < 0 else index
             if not 0 <= real < self.num_layers:
-                raise ValueError(f'out_indices {index} is out of range for '
-                                 f'{self.num_layers} layers')
+                raise ConfigValueError(
+                    'out_indices', given, f'each must be in '
+                    f'[-{self.num_layers}, {self.num_layers}) for '
+                    f'{self.num_layers} layers', type(self).__name__)
             normalised.append(real)
         return tuple(sorted(normalised))
 

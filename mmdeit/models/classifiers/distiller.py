@@ -1,25 +1,34 @@
 """A DeiT student trained against a frozen teacher (the paper's
 distillation token)."""
 import contextlib
+import inspect
 import logging
+import os.path as osp
 from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
-from mmengine.utils import to_2tuple
 from torch import nn
 
+from mmdeit.checkpoint import is_url
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
+from mmdeit.utils.config_errors import (NOT_SET, ConfigValueError,
+                                        check_choice,
+                                        check_keys, check_number,
+                                        did_you_mean, size_pair)
 from ..heads import stack_targets
-from ..zoo import get_model, load_config
+from ..zoo import get_model, list_models, load_config
 from .image import ImageClassifier
 
 # Short names of ``distillation.type`` and the losses they build.
 DISTILLATION_TYPES = {'hard': 'HardDistillationLoss',
                       'soft': 'SoftDistillationLoss'}
+AUTOCAST_DTYPES = (None, 'bfloat16', 'float16')
+TEACHER_KEYS = ('cfg', 'checkpoint', 'autocast_dtype', 'input_size')
+OWNER = 'DistilledImageClassifier'
 
 
 class Teacher:
@@ -49,14 +58,12 @@ class Teacher:
                  input_size: Union[int, Tuple[int, int], None] = None):
         self.model = model.eval().requires_grad_(False)
         self.source = source
-        self.input_size = None if input_size is None else \
-            tuple(to_2tuple(input_size))
+        self.input_size = None if input_size is None else size_pair(
+            'teacher.input_size', input_size, 'DistilledImageClassifier')
+        check_choice('teacher.autocast_dtype', autocast_dtype,
+                     AUTOCAST_DTYPES, 'DistilledImageClassifier')
         self.autocast_dtype = None if autocast_dtype is None else \
             getattr(torch, autocast_dtype)
-        if autocast_dtype is not None and self.autocast_dtype not in (
-                torch.bfloat16, torch.float16):
-            raise ValueError('teacher autocast_dtype must be "bfloat16" or '
-                             f'"float16", got {autocast_dtype!r}')
 
     @torch.no_grad()
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -108,18 +115,37 @@ def build_teacher(teacher: Union[dict, nn.Module],
         return built
     teacher = dict(teacher)
     options = {'autocast_dtype', 'input_size'}
-    unknown = set(teacher) - {'cfg', 'checkpoint'} - options
-    missing = {'cfg', 'checkpoint'} - set(teacher)
-    if unknown or missing:
-        raise KeyError('model.teacher takes cfg, checkpoint, autocast_dtype '
-                       f'and input_size; missing {sorted(missing)}, unknown '
-                       f'{sorted(unknown)}')
-    cfg = teacher['cfg']
-    if isinstance(cfg, dict):
-        cfg = Config(dict(model=cfg))
-    head = load_config(cfg).model.get('head') or {}
-    check_class_count(head.get('num_classes'), num_classes)
-    model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
+    check_keys('teacher', teacher, TEACHER_KEYS, OWNER, teacher)
+    for key in ('cfg', 'checkpoint'):
+        if key not in teacher:
+            raise ConfigValueError(f'teacher.{key}', NOT_SET, 'must be set: '
+                                   'the teacher needs a cfg and a checkpoint '
+                                   '(None for random weights)', OWNER)
+    cfg = _teacher_config(teacher['cfg'])
+    head = cfg.model.get('head') or {}
+    if isinstance(teacher['cfg'], dict):
+        check_class_count(head.get('num_classes'), num_classes,
+                          'teacher.cfg.head.num_classes')
+    else:
+        check_class_count(head.get('num_classes'), num_classes,
+                          'teacher.cfg', teacher['cfg'])
+    checkpoint = teacher['checkpoint']
+    if isinstance(checkpoint, str) and not is_url(checkpoint) \
+            and not osp.exists(checkpoint):
+        raise ConfigValueError(
+            'teacher.checkpoint', checkpoint, 'must be an existing file, a '
+            'URL, a Hugging Face folder, True (released weights) or None '
+            '(random weights)', OWNER)
+    try:
+        model = get_model(cfg, pretrained=checkpoint or False)
+    except ConfigValueError as error:
+        # located in the teacher's config: name it from the student's
+        if isinstance(teacher['cfg'], dict):
+            raise ConfigValueError(
+                'teacher.cfg.' + error.key.split('.', 1)[-1], error.value,
+                error.allowed, OWNER) from error
+        raise ConfigValueError(
+            'teacher.cfg', teacher['cfg'], f'its {error}', OWNER) from error
     source = dict(cfg=_plain(teacher['cfg']),
                   checkpoint=teacher['checkpoint'])
     if teacher.get('input_size') is not None:
@@ -128,13 +154,30 @@ def build_teacher(teacher: Union[dict, nn.Module],
                    **{k: v for k, v in teacher.items() if k in options})
 
 
-def check_class_count(teacher: Optional[int],
-                      student: Optional[int]) -> None:
+def _teacher_config(cfg: Union[str, dict, Config]) -> Config:
+    """The teacher's config from a zoo name, a config file or a model
+    dict."""
+    if isinstance(cfg, dict):
+        return Config(dict(model=cfg))
+    if isinstance(cfg, str) and not osp.isfile(cfg) \
+            and cfg not in list_models():
+        raise ConfigValueError(
+            'teacher.cfg', cfg, 'must be a zoo name (mmdeit.list_models()), '
+            'a config file or a model dict' + did_you_mean(
+                cfg, list_models(), cutoff=0.4), OWNER)
+    return load_config(cfg)
+
+
+def check_class_count(teacher: Optional[int], student: Optional[int],
+                      key: str = 'teacher', value=NOT_SET) -> None:
     """Refuse a teacher that predicts other classes than the student
-    (either count None: unknown, not checked)."""
+    (either count None: unknown, not checked), naming ``key`` (the
+    teacher's ``cfg``, or its ``head.num_classes`` when the config holds
+    it) and its ``value``."""
     if teacher is None or student is None or teacher == student:
         return
-    raise ValueError(
+    raise ConfigValueError(
+        key, teacher if value is NOT_SET else value,
         f'the teacher predicts {teacher} classes but the student {student}: '
         'the distillation head learns the teacher\'s classes, so the '
         'teacher must be trained on the student\'s. Fine-tune the teacher on '
@@ -142,7 +185,7 @@ def check_class_count(teacher: Optional[int],
         f'head.num_classes={student}), then give that config and checkpoint '
         'as model.teacher; if its checkpoint already predicts '
         f'{student} classes, set head=dict(num_classes={student}) in the '
-        'teacher config (model.teacher.cfg)')
+        'teacher config (model.teacher.cfg)', OWNER)
 
 
 def _plain(value):
@@ -192,20 +235,33 @@ class DistilledImageClassifier(ImageClassifier):
                  init_cfg: Optional[dict] = None):
         super().__init__(backbone, neck, head, train_cfg, data_preprocessor,
                          init_cfg)
+        owner = type(self).__name__
         if not hasattr(self.head, 'forward_both'):
-            raise TypeError('DistilledImageClassifier needs a head with a '
-                            'class and a distillation output (DeiTClsHead), '
-                            f'got {type(self.head).__name__}')
+            raise ConfigValueError(
+                'head.type', type(self.head).__name__, 'must be a head with '
+                'a distillation output beside the class output (DeiTClsHead)',
+                owner)
+        if getattr(self.backbone, 'num_extra_tokens', None) != 2:
+            raise ConfigValueError(
+                'backbone.type', type(self.backbone).__name__, 'must be a '
+                'backbone with a distillation token beside the class token '
+                '(DistilledVisionTransformer)', owner)
         self.distillation = dict(distillation or dict(type='none'))
         settings = dict(self.distillation)
-        if 'type' not in settings:
-            raise KeyError("model.distillation needs a type: 'hard', 'soft', "
-                           "'none' or a registered loss")
-        kind = settings.pop('type')
-        self.alpha = settings.pop('alpha', 0.5)
-        if not 0 <= self.alpha <= 1:
-            raise ValueError(f'distillation alpha must be in [0, 1], got '
-                             f'{self.alpha}')
+        kind = settings.pop('type', None)
+        self.alpha = check_number('distillation.alpha',
+                                  settings.pop('alpha', 0.5), owner, 0, 1)
+        loss_type = DISTILLATION_TYPES.get(kind, kind)
+        if kind != 'none' and not (isinstance(loss_type, str)
+                                   and loss_type in MODELS.module_dict):
+            raise ConfigValueError(
+                'distillation.type', kind, "must be 'hard', 'soft', 'none' "
+                'or a registered loss' + did_you_mean(
+                    kind, [*DISTILLATION_TYPES, 'none']), owner)
+        if kind != 'none':
+            check_keys('distillation', settings, ['type', 'alpha'] + [
+                name for name in inspect.signature(
+                    MODELS.get(loss_type)).parameters], owner, settings)
         if kind == 'none':
             self.distill_loss = None
             if teacher is not None:
@@ -218,8 +274,7 @@ class DistilledImageClassifier(ImageClassifier):
             if teacher is None:
                 raise ValueError(f'distillation "{kind}" needs a teacher: set '
                                  'model.teacher, or distillation type "none"')
-            self.distill_loss = MODELS.build(
-                dict(type=DISTILLATION_TYPES.get(kind, kind), **settings))
+            self.distill_loss = MODELS.build(dict(type=loss_type, **settings))
         self.teacher = None if teacher is None else build_teacher(
             teacher, self.head.num_classes)
         if self.teacher is not None:

@@ -7,6 +7,7 @@ from mmengine.registry import DefaultScope
 
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
+from mmdeit.utils.config_errors import ConfigValueError
 
 
 @MODELS.register_module()
@@ -53,17 +54,30 @@ class ImageClassifier(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head) if head is not None else None
+        self._check_widths()
 
-    @staticmethod
-    def _check_num_classes(head: Optional[dict],
+    def _check_num_classes(self, head: Optional[dict],
                            data_preprocessor: dict) -> None:
         head_classes = (head or {}).get('num_classes')
         data_classes = data_preprocessor.get('num_classes')
-        if None not in (head_classes, data_classes) \
+        # each count on its own is checked where it is used
+        counts = (head_classes, data_classes)
+        if all(isinstance(n, int) and n > 0 for n in counts) \
                 and head_classes != data_classes:
-            raise ValueError(
-                f'model.head.num_classes ({head_classes}) disagrees with '
-                f'model.data_preprocessor.num_classes ({data_classes})')
+            raise ConfigValueError(
+                'head.num_classes', head_classes, 'must equal '
+                f'data_preprocessor.num_classes ({data_classes}): the labels '
+                'are one-hot over those classes', type(self).__name__)
+
+    def _check_widths(self) -> None:
+        """The head reads what the backbone outputs (without a neck)."""
+        width = getattr(self.backbone, 'embed_dims', None)
+        expected = getattr(self.head, 'in_channels', None)
+        if self.neck is None and None not in (width, expected) \
+                and width != expected:
+            raise ConfigValueError(
+                'head.in_channels', expected, "must equal the backbone's "
+                f'output width ({width})', type(self).__name__)
 
     def init_weights(self) -> None:
         """Random initialisation, or the weights of a ``Pretrained`` init_cfg

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmdeit.registry import MODELS
+from mmdeit.utils.config_errors import check_positive_int
 from mmdeit.structures import DataSample
 
 
@@ -38,8 +39,8 @@ class LinearClsHead(BaseModule):
                  init_cfg: Optional[dict] = dict(
                      type='TruncNormal', layer='Linear', std=0.02)):
         super().__init__(init_cfg=init_cfg)
-        if num_classes <= 0:
-            raise ValueError(f'num_classes must be positive, got {num_classes}')
+        check_positive_int('num_classes', num_classes, type(self).__name__)
+        check_positive_int('in_channels', in_channels, type(self).__name__)
         self.num_classes = num_classes
         self.in_channels = in_channels
         loss = dict(type='CrossEntropyLoss') if loss is None else loss

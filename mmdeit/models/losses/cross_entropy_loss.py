@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmdeit.registry import MODELS
+from mmdeit.utils.config_errors import check_number
 
 
 def soft_target_cross_entropy(logits: torch.Tensor,
@@ -32,9 +33,8 @@ class CrossEntropyLoss(nn.Module):
 
     def __init__(self, label_smoothing: float = 0., loss_weight: float = 1.):
         super().__init__()
-        if not 0 <= label_smoothing < 1:
-            raise ValueError(
-                f'label_smoothing must be in [0, 1), got {label_smoothing}')
+        check_number('label_smoothing', label_smoothing, type(self).__name__,
+                     0, 1, high_open=True)
         self.label_smoothing = label_smoothing
         self.loss_weight = loss_weight
 

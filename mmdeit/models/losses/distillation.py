@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmdeit.registry import MODELS
+from mmdeit.utils.config_errors import check_number
 
 
 def hard_distillation_loss(student: torch.Tensor,
@@ -46,8 +47,7 @@ class SoftDistillationLoss(nn.Module):
 
     def __init__(self, tau: float = 1.0):
         super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
+        check_number('tau', tau, type(self).__name__, 0, low_open=True)
         self.tau = tau
 
     def forward(self, student: torch.Tensor,

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from mmdeit.registry import BATCH_AUGMENTS
+from mmdeit.utils.config_errors import ConfigValueError, check_number
 
 Box = Tuple[int, int, int, int]
 
@@ -27,11 +28,9 @@ def smooth_scores(scores: torch.Tensor,
     return scores * (1 - label_smoothing) + label_smoothing / num_classes
 
 
-def _checked_smoothing(label_smoothing: float) -> float:
-    if not 0 <= label_smoothing < 1:
-        raise ValueError(
-            f'label_smoothing must be in [0, 1), got {label_smoothing}')
-    return label_smoothing
+def _checked_smoothing(label_smoothing: float, owner: str) -> float:
+    return check_number('label_smoothing', label_smoothing, owner, 0, 1,
+                        high_open=True)
 
 
 def mix_scores(scores: torch.Tensor, lam: float) -> torch.Tensor:
@@ -72,10 +71,10 @@ class Mixup:
     """
 
     def __init__(self, alpha: float = 0.8, label_smoothing: float = 0.):
-        if alpha <= 0:
-            raise ValueError(f'alpha must be positive, got {alpha}')
-        self.alpha = alpha
-        self.label_smoothing = _checked_smoothing(label_smoothing)
+        self.alpha = check_number('alpha', alpha, type(self).__name__, 0,
+                                  low_open=True)
+        self.label_smoothing = _checked_smoothing(label_smoothing,
+                                                  type(self).__name__)
 
     def mix(self, inputs: torch.Tensor, scores: torch.Tensor,
             lam: float) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -113,15 +112,17 @@ class CutMix:
     def __init__(self, alpha: float = 1.0,
                  cutmix_minmax: Optional[Sequence[float]] = None,
                  correct_lam: bool = True, label_smoothing: float = 0.):
-        if alpha <= 0:
-            raise ValueError(f'alpha must be positive, got {alpha}')
-        if cutmix_minmax is not None and len(cutmix_minmax) != 2:
-            raise ValueError(
-                f'cutmix_minmax must be (min, max), got {cutmix_minmax}')
-        self.alpha = alpha
+        owner = type(self).__name__
+        self.alpha = check_number('alpha', alpha, owner, 0, low_open=True)
+        if cutmix_minmax is not None and (
+                len(cutmix_minmax) != 2
+                or not 0 < cutmix_minmax[0] <= cutmix_minmax[1] <= 1):
+            raise ConfigValueError('cutmix_minmax', cutmix_minmax,
+                                   'must be (min, max), 0 < min <= max <= 1',
+                                   owner)
         self.cutmix_minmax = cutmix_minmax
         self.correct_lam = correct_lam
-        self.label_smoothing = _checked_smoothing(label_smoothing)
+        self.label_smoothing = _checked_smoothing(label_smoothing, owner)
 
     def mix(self, inputs: torch.Tensor, scores: torch.Tensor, box: Box,
             lam: float) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -186,23 +187,26 @@ class RandomBatchAugment:
         self.augments: List = [
             BATCH_AUGMENTS.build(aug) if isinstance(aug, dict) else aug
             for aug in augments]
+        owner = type(self).__name__
         if not self.augments:
-            raise ValueError('RandomBatchAugment needs at least one augment')
+            raise ConfigValueError('augments', augments,
+                                   'must hold at least one augment', owner)
         if label_smoothing and any(
                 getattr(aug, 'label_smoothing', 0) for aug in self.augments):
-            raise ValueError(
-                'label_smoothing is set on both RandomBatchAugment and one of '
-                'its augments; set it once')
+            raise ConfigValueError(
+                'label_smoothing', label_smoothing, 'must be 0 when an '
+                'augment sets its own label_smoothing: set it once', owner)
         if probs is None:
             probs = [1. / len(self.augments)] * len(self.augments)
         if len(probs) != len(self.augments):
-            raise ValueError(f'{len(probs)} probs for {len(self.augments)} '
-                             'augments')
+            raise ConfigValueError(
+                'probs', probs, 'must hold one per augment '
+                f'({len(self.augments)})', owner)
         if min(probs) < 0 or sum(probs) > 1 + 1e-6:
-            raise ValueError(
-                f'probs must be >= 0 and sum to <= 1, got {probs}')
+            raise ConfigValueError('probs', probs,
+                                   'must be >= 0 and sum to <= 1', owner)
         self.probs = list(probs)
-        self.label_smoothing = _checked_smoothing(label_smoothing)
+        self.label_smoothing = _checked_smoothing(label_smoothing, owner)
 
     def __call__(self, inputs: torch.Tensor, scores: torch.Tensor
                  ) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -7,6 +7,22 @@ from mmengine.model import BaseDataPreprocessor
 
 from mmdeit.registry import BATCH_AUGMENTS, MODELS
 from mmdeit.structures import DataSample
+from mmdeit.utils.config_errors import (NOT_SET, ConfigValueError,
+                                        check_positive_int,
+                                        describe_interval)
+
+
+def _check_per_channel(key: str, values, owner: str, positive: bool) -> None:
+    """``mean``/``std``: numbers, one per channel (3) or one for all."""
+    numbers = isinstance(values, (list, tuple)) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in values)
+    if not numbers or len(values) not in (1, 3) or (
+            positive and min(values) <= 0):
+        kind = describe_interval(0, None, low_open=True).replace(
+            'a number', 'numbers') if positive else 'numbers'
+        raise ConfigValueError(key, values, f'must hold {kind}, one per '
+                               'channel (3) or one for all channels', owner)
 
 
 @MODELS.register_module()
@@ -44,8 +60,16 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
                  batch_augments: Optional[dict] = None,
                  non_blocking: bool = False):
         super().__init__(non_blocking)
+        owner = type(self).__name__
         if (mean is None) != (std is None):
-            raise ValueError('give both mean and std, or neither')
+            raise ConfigValueError('mean' if std is None else 'std', NOT_SET,
+                                   'give both mean and std, or neither',
+                                   owner)
+        if mean is not None:
+            _check_per_channel('mean', mean, owner, positive=False)
+            _check_per_channel('std', std, owner, positive=True)
+        if num_classes is not None:
+            check_positive_int('num_classes', num_classes, owner)
         self.normalize = mean is not None
         if self.normalize:
             self.register_buffer(
@@ -59,8 +83,9 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         self.pad_value = pad_value
         self.num_classes = num_classes
         if batch_augments is not None and num_classes is None:
-            raise ValueError('data_preprocessor.num_classes is needed for '
-                             'batch_augments (targets become one-hot)')
+            raise ConfigValueError(
+                'num_classes', NOT_SET, 'must be set for batch_augments '
+                '(targets become one-hot)', owner)
         self.batch_augments = BATCH_AUGMENTS.build(batch_augments) \
             if isinstance(batch_augments, dict) else batch_augments
 

@@ -94,7 +94,8 @@ def test_drop_path_only_in_training():
 
 
 def test_unknown_arch_lists_choices():
-    with pytest.raises(KeyError, match='deit-small'):
+    with pytest.raises(ValueError, match="arch='deit-huge': must be one of "
+                       "'deit-base', 'deit-small'"):
         VisionTransformer(arch='deit-huge')
 
 

@@ -231,7 +231,7 @@ def test_configuration_errors(teacher_checkpoint):
             distillation=dict(type='hard')))
     with pytest.raises(ValueError, match='alpha'):
         build(teacher_checkpoint, distillation=dict(type='hard', alpha=2))
-    with pytest.raises(KeyError, match='checkpoint'):
+    with pytest.raises(ValueError, match='teacher.checkpoint=<not set>'):
         build(teacher_checkpoint, teacher=dict(cfg=TEACHER_MODEL),
               distillation=dict(type='hard'))
     other = dict(TEACHER_MODEL, data_preprocessor=dict(
@@ -240,7 +240,8 @@ def test_configuration_errors(teacher_checkpoint):
         build(teacher_checkpoint,
               teacher=dict(cfg=other, checkpoint=teacher_checkpoint),
               distillation=dict(type='hard'))
-    with pytest.raises(TypeError, match='DeiTClsHead'):
+    with pytest.raises(ValueError, match="head.type='LinearClsHead': must "
+                       'be a head with a distillation output'):
         DistilledImageClassifier(**student_cfg(head=dict(
             type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=32)))
 

@@ -188,7 +188,8 @@ def test_random_batch_augment_rejects_bad_settings():
     with pytest.raises(ValueError, match='sum to <= 1'):
         RandomBatchAugment([dict(type='Mixup'), dict(type='CutMix')],
                            probs=[0.6, 0.6])
-    with pytest.raises(ValueError, match='2 probs for 1'):
+    with pytest.raises(ValueError, match=r'probs=\[0.5, 0.5\]: must hold '
+                       r'one per augment \(1\)'):
         RandomBatchAugment([dict(type='Mixup')], probs=[0.5, 0.5])
     with pytest.raises(ValueError, match='label_smoothing'):
         Mixup(label_smoothing=1.0)

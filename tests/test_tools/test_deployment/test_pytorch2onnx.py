@@ -35,10 +35,10 @@ def test_export_uses_the_checkpoint_and_matches_pytorch(name, tmp_path,
     torch.save({'state_dict': trained.state_dict()}, checkpoint)
     out = str(tmp_path / 'model.onnx')
 
-    diffs = pytorch2onnx.main([str(config), str(checkpoint), out,
-                               '--dynamic-batch'])
+    diffs = pytorch2onnx.main([str(config), str(checkpoint), out])
     assert max(diffs.values()) <= 1e-4
-    assert 'max abs diff' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'batch dynamic' in printed and 'batch 2, logits' in printed
 
     inputs = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
@@ -50,3 +50,14 @@ def test_both_heads_of_a_plain_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match='one head'):
         pytorch2onnx.main(['deit-tiny_pt-4xb256_in1k', 'none',
                            str(tmp_path / 'x.onnx'), '--both-heads'])
+
+
+def test_fixed_batch(tmp_path, capsys):
+    config = tmp_path / 'tiny.py'
+    config.write_text(CONFIG.format(
+        base=ROOT / 'configs/deit/deit-tiny_pt-4xb256_in1k.py'))
+    out = str(tmp_path / 'fixed.onnx')
+    pytorch2onnx.main([str(config), 'none', out, '--fixed-batch',
+                       '--batch-size', '2'])
+    assert 'batch 2, logits' in capsys.readouterr().out
+    assert OnnxClassifier(out).fixed_batch == 2
