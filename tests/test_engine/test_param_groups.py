@@ -78,8 +78,8 @@ def test_deit_schedule_same_settings_two_groups(distilled):
 
 
 @pytest.mark.parametrize('config', [
-    'finetune/_base_/sgd_bs768_1000e_transfer.py',
-    'finetune/_base_/adamw_bs768_360e_inat.py'])
+    '_base_/schedules/sgd_bs768_1000e_transfer.py',
+    '_base_/schedules/adamw_bs768_360e_inat.py'])
 def test_finetune_schedules_same_settings(config):
     model, _ = small_model('deit/deit-tiny_pt-4xb256_in1k.py')
     wrapper_cfg = Config.fromfile(CONFIGS / config).optim_wrapper

@@ -18,14 +18,19 @@ SCHEDULE = dict(T_max=300, eta_min=1e-5, warmup_length=5,
                 warmup_start_lr=1e-6)
 
 
-def deit_lr(step: float, base: float, iterations_per_epoch: int) -> float:
+def deit_lr(step: float, base: float, iterations_per_epoch: int,
+            scale: float = 1.) -> float:
     """Warm-up from 1e-6, then the cosine to 1e-5 over 300 epochs, in
     iterations of an epoch (official DeiT: timm's CosineLRScheduler with
-    warmup_prefix=False)."""
+    warmup_prefix=False), for a group whose lr is ``scale`` times the
+    optimizer's: its warm-up start and minimum are scaled too (timm's
+    ``lr_scale``)."""
     warmup, total = 5 * iterations_per_epoch, 300 * iterations_per_epoch
+    start, minimum = 1e-6 * scale, 1e-5 * scale
     if step < warmup:
-        return 1e-6 + (base - 1e-6) * step / warmup
-    return 1e-5 + 0.5 * (base - 1e-5) * (1 + math.cos(math.pi * step / total))
+        return start + (base - start) * step / warmup
+    return minimum + 0.5 * (base - minimum) * (
+        1 + math.cos(math.pi * step / total))
 
 
 def wrapper(lr: float, groups: int = 2) -> OptimWrapper:
@@ -125,7 +130,8 @@ def test_follow_new_batch(steps, step):
     assert counters(scheduler) == (step, step)
     for group, base in zip(optim_wrapper.param_groups, (5e-4, 1e-3)):
         assert group['initial_lr'] == base
-        assert group['lr'] == pytest.approx(deit_lr(step, base, 6),
+        assert group['lr'] == pytest.approx(deit_lr(step, base, 6,
+                                                    base / 5e-4),
                                             rel=1e-12)
     # the AdamW state is the checkpoint's
     assert optim_wrapper.optimizer.state_dict()['state'][0]['step'] == steps
