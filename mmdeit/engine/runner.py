@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Optional, Union
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 
 from mmdeit.checkpoint import (CheckpointError, LoadReport,
@@ -27,6 +27,7 @@ from mmdeit.utils.config_paths import (RUNNER_KEYS,
 from .loops import BatchChange, ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .optimizers.param_groups import regroup_saved_state
 from .optimizers.settings import check_optim_wrapper
 from .schedulers.placement import (all_schedulers, built_schedules,
                                    follow_new_batch)
@@ -272,6 +273,7 @@ class ReliableRunner(Runner):
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
         checkpoint = self._read_checkpoint(filename, map_location)
+        self._regroup_optimizer_state(checkpoint)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
@@ -280,6 +282,23 @@ class ReliableRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _regroup_optimizer_state(self, checkpoint: dict) -> None:
+        """A checkpoint whose optimizer state has one param group per
+        parameter (mmengine's constructor, and mmdeit's before it merged
+        equal groups) resumes into this run's merged groups."""
+        saved = checkpoint.get('optimizer')
+        if not isinstance(saved, dict) or \
+                not isinstance(self.optim_wrapper, OptimWrapper):
+            return
+        regrouped = regroup_saved_state(saved, self.optim_wrapper.optimizer,
+                                        self.model.parameters())
+        if regrouped is not None:
+            checkpoint['optimizer'] = regrouped
+            self.logger.info(
+                'optimizer state saved with one param group per parameter '
+                f'({len(saved["param_groups"])}) rearranged into this '
+                f'run\'s {len(regrouped["param_groups"])} groups')
 
     def _trusted(self, filename: str) -> bool:
         trusted = bool(self.cfg.get('trust_checkpoint', False))

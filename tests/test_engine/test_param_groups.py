@@ -13,7 +13,8 @@ from mmengine.optim import build_optim_wrapper
 from torch import nn
 
 from mmdeit.apis import build_model_from_config
-from mmdeit.engine.optimizers.param_groups import merge_param_groups
+from mmdeit.engine.optimizers.param_groups import (merge_param_groups,
+                                                 regroup_saved_state)
 from mmdeit.registry import PARAM_SCHEDULERS
 from mmdeit.utils import register_all_modules
 
@@ -219,3 +220,77 @@ def test_merge_keeps_records_only_where_members_agree():
     assert groups[0] == dict(params=[a, c], lr=1.0, weight_decay=0.0,
                              decay_mult=0.0)
     assert 'layer_id' not in groups[0]
+
+
+def test_a_per_parameter_state_resumes_into_merged_groups():
+    """An AdamW state saved with mmengine's one group per parameter,
+    rearranged by ``regroup_saved_state``, makes the merged optimizer take
+    the step the per-parameter one takes next (moments and step counts
+    carried to the right parameters)."""
+    torch.manual_seed(0)
+    model, cfg = small_model('deit/deit-tiny_pt-4xb256_in1k.py', True)
+    reference_cfg = mmengine_default(cfg.optim_wrapper)
+    old = build_optim_wrapper(model, reference_cfg).optimizer
+
+    def step(optimizer, net, seed):
+        torch.manual_seed(seed)
+        for param in net.parameters():
+            param.grad = torch.randn_like(param)
+        optimizer.step()
+
+    for seed in range(2):
+        step(old, model, seed)
+    twin = copy.deepcopy(model)
+    merged = build_optim_wrapper(twin, cfg.optim_wrapper).optimizer
+    saved = copy.deepcopy(old.state_dict())  # as read from a file
+    assert len(saved['param_groups']) > len(merged.param_groups) == 2
+    with pytest.raises(ValueError, match='parameter groups'):
+        copy.deepcopy(merged).load_state_dict(saved)
+    merged.load_state_dict(regroup_saved_state(saved, merged,
+                                               twin.parameters()))
+    step(old, model, 2)
+    step(merged, twin, 2)
+    for (name, ours), theirs in zip(twin.named_parameters(),
+                                    model.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-6, atol=1e-7,
+                                   msg=name)
+        assert merged.state[ours]['step'] == old.state[theirs]['step'] == 3
+
+
+def test_a_state_whose_settings_changed_is_not_regrouped():
+    """Parameters that one merged group now holds but that were saved with
+    different weight decays: no rearranging (loading then fails as torch
+    says)."""
+    model, cfg = small_model('deit/deit-tiny_pt-4xb256_in1k.py')
+    saved = build_optim_wrapper(model, mmengine_default(
+        cfg.optim_wrapper)).optimizer.state_dict()
+    saved['param_groups'][0]['weight_decay'] = 0.123
+    merged = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert regroup_saved_state(saved, merged, model.parameters()) is None
+    # an equal number of groups is left to torch as it is
+    assert regroup_saved_state(merged.state_dict(), merged,
+                               model.parameters()) is None
+
+
+def test_the_runner_resumes_a_per_parameter_checkpoint(tmp_path):
+    """A run checkpointed with one param group per parameter resumes under
+    the merged constructor and ends where the uninterrupted run ends."""
+    from tests.helpers.tiny_runner import build_runner, log_text, tiny_config
+    old = dict(constructor='DefaultOptimWrapperConstructor')
+    whole = build_runner(tiny_config(tmp_path / 'whole',
+                                     optim_wrapper=old))
+    whole.train()
+    first = build_runner(tiny_config(tmp_path / 'part', optim_wrapper=old,
+                                     **{'train_cfg.max_epochs': 1}))
+    first.train()
+    resumed = build_runner(tiny_config(
+        tmp_path / 'part', resume=True,
+        load_from=str(tmp_path / 'part/work/epoch_1.pth')))
+    resumed.train()
+    assert len(resumed.optim_wrapper.optimizer.param_groups) == 2
+    assert 'rearranged into this run\'s 2 groups' in log_text(
+        tmp_path / 'part/work')
+    for (name, ours), theirs in zip(resumed.model.named_parameters(),
+                                    whole.model.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6,
+                                   msg=name)

@@ -9,9 +9,10 @@ every setting (lr, weight decay, lr scale...) are put in one group: DeiT's
 schedule gets two (with and without weight decay), layer-wise lr decay one
 or two per depth.
 """
-from typing import Dict, List, Optional, Union
+from typing import Dict, Iterable, List, Optional, Union
 
 from mmengine.optim import DefaultOptimWrapperConstructor
+import torch
 from torch import nn
 
 from mmdeit.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -102,4 +103,54 @@ class ParamGroupsOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         nothing."""
 
 
-__all__ = ['ParamGroupsOptimWrapperConstructor', 'merge_param_groups']
+def regroup_saved_state(saved: dict, optimizer: torch.optim.Optimizer,
+                        params_in_order: Iterable[nn.Parameter]
+                        ) -> Optional[dict]:
+    """An optimizer state saved with one param group per parameter (as
+    mmengine's constructor makes them, and mmdeit did before merging them),
+    rearranged for ``optimizer``'s merged groups, so that a run checkpointed
+    then resumes.
+
+    Args:
+        saved: the optimizer's ``state_dict()`` from the checkpoint (other
+            keys, such as a loss scaler's, are kept).
+        optimizer: the optimizer about to load it.
+        params_in_order: the model's parameters in the order the
+            per-parameter groups were made (``model.parameters()``).
+    Returns:
+        The rearranged state, each group's settings those saved for its
+        parameters; None where ``saved`` is not such a state, or where the
+        parameters of one merged group were saved with different settings
+        (then the settings changed since, and loading must fail as it
+        would).
+    """
+    groups = saved.get('param_groups')
+    params = list(params_in_order)
+    if not groups or len(groups) == len(optimizer.param_groups) or \
+            len(groups) != len(params) or \
+            any(len(group['params']) != 1 for group in groups):
+        return None
+    saved_group = {id(param): group for param, group in zip(params, groups)}
+    state, new_groups, new_id = {}, [], 0
+    for group in optimizer.param_groups:
+        members = [saved_group.get(id(param)) for param in group['params']]
+        if any(member is None for member in members):
+            return None
+        settings = [{k: v for k, v in member.items()
+                     if k != 'params' and k not in RECORD_KEYS}
+                    for member in members]
+        if any(other != settings[0] for other in settings[1:]):
+            return None
+        ids = []
+        for member in members:
+            old_id, = member['params']
+            if old_id in saved['state']:
+                state[new_id] = saved['state'][old_id]
+            ids.append(new_id)
+            new_id += 1
+        new_groups.append(dict(settings[0], params=ids))
+    return dict(saved, state=state, param_groups=new_groups)
+
+
+__all__ = ['ParamGroupsOptimWrapperConstructor', 'merge_param_groups',
+           'regroup_saved_state']
