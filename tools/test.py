@@ -17,22 +17,20 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdeit.checkpoint import load_pretrained  # noqa: E402
-from mmdeit.evaluation.tables import metrics_table  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.engine.run_config import check_data, for_testing
+from mmdeit.evaluation.tables import metrics_table
+from mmdeit.models.utils import compile_model
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -110,6 +108,8 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # only the test part is used: a config that cannot train still tests
+    cfg = for_testing(cfg, args.config)
     cfg.launcher = args.launcher
     if args.compile:
         cfg.compile = True
@@ -126,7 +126,7 @@ def main(argv=None) -> dict:
         add_prediction_dump(cfg, args.out)
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
-
+    check_data(cfg, ['test_dataloader'])  # before the model and its teacher
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
         else Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) \
