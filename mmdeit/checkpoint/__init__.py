@@ -7,7 +7,7 @@ into a dict); ``exporting`` (timm and transformers releases), ``loading``
 (into a model), ``publish``, ``pretrained_init``. ``pos_embed`` is a tensor
 function the models use too.
 """
-from .errors import CheckpointError
+from .errors import CheckpointError, DownloadError
 from .exporting import default_classes, save_hf, save_timm
 from .files import (allow_runner_checkpoints, download, is_url, read_file,
                     resolve, save_weights, write_durably)
@@ -20,7 +20,7 @@ from .publish import publish_checkpoint
 from .reading import read_checkpoint, unwrap_state_dict
 
 __all__ = [
-    'CheckpointError', 'default_classes', 'save_hf', 'save_timm',
+    'CheckpointError', 'DownloadError', 'default_classes', 'save_hf', 'save_timm',
     'allow_runner_checkpoints', 'download', 'is_url', 'read_file', 'resolve',
     'save_weights', 'write_durably', 'read_hf_folder', 'LAYOUTS',
     'detect_layout', 'from_mmdeit', 'to_mmdeit', 'LoadReport',

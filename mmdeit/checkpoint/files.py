@@ -12,11 +12,12 @@ import pickle
 import re
 import tempfile
 from typing import Any, Callable, Dict, Iterator, List, Optional
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, DownloadError
 
 
 def is_url(source: str) -> bool:
@@ -73,12 +74,31 @@ def temporary_file(path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
+def failure_reason(error: Exception) -> str:
+    """A network error in words: ``HTTP 404 Not Found``, ``Name or service
+    not known``..."""
+    if isinstance(error, HTTPError):
+        return f'HTTP {error.code} {error.reason}'
+    if isinstance(error, URLError):
+        return str(error.reason)
+    return str(error) or type(error).__name__
+
+
 def fetch(url: str, path: str, progress: bool = True) -> str:
     """Download ``url`` to ``path``, checked against the hash prefix of its
     name; ``path`` appears only once the file is complete and checked (a
-    failed or mismatching download leaves nothing behind)."""
+    failed or mismatching download leaves nothing behind).
+
+    Raises:
+        DownloadError: the URL could not be fetched (offline, refused, not
+            found); the message says where a file fetched by hand goes.
+        CheckpointError: the file does not match the hash in its name.
+    """
     with temporary_file(path) as tmp:
-        torch.hub.download_url_to_file(url, tmp, progress=progress)
+        try:
+            torch.hub.download_url_to_file(url, tmp, progress=progress)
+        except (URLError, OSError, ValueError) as error:
+            raise DownloadError(url, failure_reason(error), path) from None
         expected = expected_hash(url)
         if expected is not None:
             actual = sha256_of(tmp)
@@ -110,11 +130,17 @@ def download(url: str, progress: bool = True) -> str:
         except Exception as error:  # told to the other ranks, then raised
             failure = error
     if world_size > 1:
-        outcome = [None if failure is None else str(failure)]
+        # (whether the network failed, rank 0's reason), or None
+        outcome = [None if failure is None else
+                   (isinstance(failure, DownloadError),
+                    getattr(failure, 'reason', str(failure)))]
         broadcast_object_list(outcome, src=0)
         if outcome[0] is not None and failure is None:
+            network, reason = outcome[0]
+            if network:
+                raise DownloadError(url, f'rank 0 failed: {reason}', path)
             raise CheckpointError(
-                f'rank 0 could not download {url}: {outcome[0]}')
+                f'rank 0 could not download {url}: {reason}')
     if failure is not None:
         raise failure
     if not osp.exists(path):

@@ -12,7 +12,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 
-from mmdeit.checkpoint import (CheckpointError, LoadReport,
+from mmdeit.checkpoint import (CheckpointError, DownloadError, LoadReport,
                                allow_runner_checkpoints, is_url,
                                load_pretrained, read_checkpoint,
                                write_durably)
@@ -174,9 +174,12 @@ class ReliableRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         trusted = self._trusted(source)
-        with _trust_hint(trusted):
-            report = load_pretrained(model, source, strict=False,
-                                     trusted=trusted)
+        try:
+            with _trust_hint(trusted):
+                report = load_pretrained(model, source, strict=False,
+                                         trusted=trusted)
+        except DownloadError as error:
+            raise error.naming('load_from') from None
         self.logger.info(
             f'load_from {source}: {report.layout} layout, {report.loaded} of '
             f'the {report.total} tensors of the model loaded')

@@ -17,7 +17,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmdeit.checkpoint import load_pretrained
+from mmdeit.checkpoint import DownloadError, load_pretrained
 from mmdeit.registry import MODELS
 from mmdeit.utils.registry_hints import unknown_type_hints
 from .utils import compile_model
@@ -176,8 +176,11 @@ def get_model(model: Union[str, Config],
         cfg.model.pop('distillation', None)
     net = build_model_from_config(cfg)
     if pretrained:
-        report = load_pretrained(net, pretrained,
-                                 new_head=num_classes is not None)
+        try:
+            report = load_pretrained(net, pretrained,
+                                     new_head=num_classes is not None)
+        except DownloadError as error:
+            raise error.naming('pretrained') from None
         if report.norm_eps is not None:
             # the model now uses the eps of its weights (e.g. a Hugging Face
             # config's 1e-12); say so in the config it carries.

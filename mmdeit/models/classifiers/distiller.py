@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.utils import to_2tuple
 from torch import nn
 
+from mmdeit.checkpoint import DownloadError
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from ..heads import stack_targets
@@ -119,7 +120,10 @@ def build_teacher(teacher: Union[dict, nn.Module],
         cfg = Config(dict(model=cfg))
     head = load_config(cfg).model.get('head') or {}
     check_class_count(head.get('num_classes'), num_classes)
-    model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
+    try:
+        model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
+    except DownloadError as error:
+        raise error.naming('model.teacher.checkpoint') from None
     source = dict(cfg=_plain(teacher['cfg']),
                   checkpoint=teacher['checkpoint'])
     if teacher.get('input_size') is not None:
