@@ -242,12 +242,32 @@ def read_file(path: str, map_location: str = 'cpu',
             return torch.load(path, map_location=map_location,
                               weights_only=not trusted)
     except Exception as error:
-        hint = ''
-        if 'weights_only' in str(error) or 'Unsupported global' in str(error):
-            hint = (' It holds objects that safe loading does not allow; if '
-                    'you trust its origin, load it with trusted=True.')
         raise CheckpointError(
-            f'cannot read checkpoint {path}: {error}.{hint}') from error
+            f'cannot read checkpoint {path}: {load_failure(error)}'
+        ) from None
+
+
+# Terminal colour codes, which torch puts in its weights_only message.
+_COLOUR_CODES = re.compile(r'\x1b\[[0-9;]*m')
+_REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
+TRUST_HINT = ('If you trust its origin, load it in full (which runs any code '
+              'the file holds): --trust-checkpoint of tools/train.py and '
+              'tools/test.py, trust_checkpoint = True in a config, '
+              'trusted=True in Python')
+
+
+def load_failure(error: Exception) -> str:
+    """Why ``torch.load`` failed, in one line: the object a ``weights_only``
+    load refused and how to trust the file, or the first line of torch's
+    message (without its colour codes)."""
+    message = _COLOUR_CODES.sub('', str(error)).strip()
+    refused = _REFUSED_GLOBAL.search(message)
+    if refused or 'weights_only' in message:
+        what = f'an object of type {refused.group(1)}' if refused \
+            else 'objects'
+        return (f'it holds {what}, which safe loading (torch.load with '
+                f'weights_only=True) does not allow. {TRUST_HINT}')
+    return message.splitlines()[0] if message else type(error).__name__
 
 
 # Writing, for files a crash must never leave half-written (training

@@ -3,8 +3,7 @@ import copy
 import os.path as osp
 import re
 from collections import OrderedDict
-from contextlib import contextmanager
-from typing import Callable, Iterator, Optional, Union
+from typing import Callable, Optional, Union
 
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -12,7 +11,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 
-from mmdeit.checkpoint import (CheckpointError, DownloadError, LoadReport,
+from mmdeit.checkpoint import (DownloadError, LoadReport,
                                allow_runner_checkpoints, is_url,
                                load_pretrained, read_checkpoint,
                                write_durably)
@@ -175,9 +174,8 @@ class ReliableRunner(Runner):
             else self.model
         trusted = self._trusted(source)
         try:
-            with _trust_hint(trusted):
-                report = load_pretrained(model, source, strict=False,
-                                         trusted=trusted)
+            report = load_pretrained(model, source, strict=False,
+                                     trusted=trusted)
         except DownloadError as error:
             raise error.naming('load_from') from None
         self.logger.info(
@@ -217,8 +215,7 @@ class ReliableRunner(Runner):
             # the allow-list of runner checkpoints
             with allow_runner_checkpoints():
                 return CheckpointLoader.load_checkpoint(filename, map_location)
-        with _trust_hint(trusted):
-            return read_checkpoint(filename, map_location, trusted)
+        return read_checkpoint(filename, map_location, trusted)
 
 
 def _mmengine_scheme(source) -> bool:
@@ -239,20 +236,6 @@ def _model_weights(checkpoint: dict, revise_keys: list) -> OrderedDict:
         revised[key] = value
     revised._metadata = getattr(weights, '_metadata', OrderedDict())
     return revised
-
-
-@contextmanager
-def _trust_hint(trusted: bool) -> Iterator[None]:
-    """Name the command-line option and config key in the error of a file
-    that safe loading refused."""
-    try:
-        yield
-    except CheckpointError as error:
-        if trusted or 'trusted=True' not in str(error):
-            raise
-        raise CheckpointError(
-            f'{error} (tools/train.py: --trust-checkpoint; in a config: '
-            'trust_checkpoint = True)') from error
 
 
 def _builds_wrapper_from_type(optim_wrapper: dict) -> bool:
