@@ -47,14 +47,18 @@ def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
             continue
         target = module.pos_embed
         source = state[key]
-        if source.shape == target.shape or source.ndim != 3:
+        if source.shape == target.shape or source.ndim != 3 or \
+                source.shape[-1] != target.shape[-1]:
+            # the same grid, or another width: nothing a resize can fix
             continue
         extra = module.num_extra_tokens
         side = math.isqrt(max(source.shape[1] - extra, 0))
-        if side * side != source.shape[1] - extra:
+        if side * side != source.shape[1] - extra or \
+                (side, side) == tuple(module.patch_resolution):
             # Not a square grid with this model's extra tokens (e.g. a
-            # distilled checkpoint for a plain model): leave it to the shape
-            # check, which names the key and both shapes.
+            # distilled checkpoint for a plain model), or the model's own
+            # grid: leave it to the shape check, which names the key and
+            # both shapes.
             continue
         state[key] = resize_pos_embed(source, (side, side),
                                       module.patch_resolution, extra,
@@ -94,7 +98,8 @@ def has_other_classes(report: LoadReport) -> bool:
 def load_state_dict_checked(model: nn.Module, state: StateDict,
                             strict: bool = True, source: str = '',
                             layout: str = 'mmdeit',
-                            new_head: bool = False) -> LoadReport:
+                            new_head: bool = False,
+                            name: Optional[str] = None) -> LoadReport:
     """Copy ``state`` into ``model`` after checking names and shapes.
 
     In strict mode any missing, unexpected or mismatched key raises a
@@ -105,7 +110,9 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
     A head (``head.*``) of another number of classes is refused in both
     modes, with a hint on fine-tuning, unless ``new_head``: then the
     checkpoint's head is left out and the model's keeps its values.
+    ``name`` says what the model is in the messages (default: its class).
     """
+    name = name or type(model).__name__
     own = model.state_dict()
     report = compare(own, state, source, layout)
     if has_other_classes(report):
@@ -123,14 +130,14 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
     if problems and strict:
         raise CheckpointError(
             f'checkpoint {source} ({layout} layout) does not fit '
-            f'{type(model).__name__}:\n{problems}')
+            f'{name}:\n{problems}')
     loaded = fitting(own, state)
     if len(loaded) < MIN_FIT * len(own):
         misfits = [k for k in state if k not in loaded]
         raise CheckpointError(
             f'checkpoint {source} ({layout} layout) fills only '
             f'{len(loaded)} of the {len(own)} tensors of '
-            f'{type(model).__name__}; is it the right file (and prefix)? '
+            f'{name}; is it the right file (and prefix)? '
             f'First keys that do not fit: {_key_list(misfits, 8)}\n'
             f'{problems}')
     if problems:
@@ -141,7 +148,7 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
         f'model\'s kept: {", ".join(report.new_head)}' \
         if report.new_head else ''
     print_log(f'loaded {len(loaded)} of the {len(own)} tensors of '
-              f'{type(model).__name__} from {source} ({layout} '
+              f'{name} from {source} ({layout} '
               f'layout){left_out}', logger='current')
     return report
 
