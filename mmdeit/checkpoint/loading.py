@@ -27,6 +27,9 @@ class LoadReport(NamedTuple):
     # the model's head keys left as they were (new_head=True and a head of
     # another number of classes in the checkpoint)
     new_head: Tuple[str, ...] = ()
+    # the class names the checkpoint's meta holds (meta['dataset_meta'],
+    # which training writes), when there is one per output of the head
+    classes: Optional[Tuple[str, ...]] = None
 
 
 # A non-strict load that fills less than this share of the model is taken
@@ -232,7 +235,13 @@ def load_pretrained(model: nn.Module, source: str, strict: bool = True,
     state = adapt_pos_embed(state, model)
     report = load_state_dict_checked(model, state, strict, str(source),
                                      layout, new_head)
-    norm_eps = (checkpoint.get('meta') or {}).get('norm_eps')
+    meta = checkpoint.get('meta') or {}
+    classes = (meta.get('dataset_meta') or {}).get('classes')
+    head = getattr(model, 'head', None)
+    if classes and not report.new_head and \
+            len(classes) == getattr(head, 'num_classes', None):
+        report = report._replace(classes=tuple(classes))
+    norm_eps = meta.get('norm_eps')
     if norm_eps is None:
         return report
     use_norm_eps(model, norm_eps, str(source))

@@ -186,6 +186,9 @@ def get_model(model: Union[str, Config],
             # config's 1e-12); say so in the config it carries.
             cfg.model.backbone.pop('norm_cfg', None)
             cfg.model.backbone.norm_eps = report.norm_eps
+        if report.classes is not None:
+            # MMPretrain's attribute: the classes the weights were trained on
+            net.dataset_meta = dict(classes=report.classes)
         if report.new_head:
             with quiet_init_log():
                 net.head.init_weights()
