@@ -21,6 +21,7 @@ from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .optimizers.paramwise_log import summarised_paramwise_options
 
 
 @RUNNERS.register_module()
@@ -77,7 +78,8 @@ class ReliableRunner(Runner):
                 'optim_wrapper has a constructor of its own (not derived '
                 'from DefaultOptimWrapperConstructor): losses are not '
                 'checked for NaN/inf before the update')
-        return super().build_optim_wrapper(optim_wrapper)
+        with summarised_paramwise_options(self.logger):
+            return super().build_optim_wrapper(optim_wrapper)
 
     def _guard(self, optim_wrapper: dict) -> dict:
         """``optim_wrapper`` with its ``type`` replaced by the registered
