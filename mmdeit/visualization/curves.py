@@ -2,6 +2,8 @@
 (``WORK_DIR/<timestamp>/vis_data/*.json``: one JSON record per line)."""
 import json
 import math
+import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -26,6 +28,45 @@ def load_json_log(path: str) -> Dict[str, List[dict]]:
     if not records['train'] and not records['val']:
         raise ValueError(f'{path} holds no scalar records')
     return records
+
+
+def run_folder(path: str) -> str:
+    """WORK_DIR for WORK_DIR/<timestamp>/vis_data/scalars.json (each start
+    of a run, a resumed one included, logs into a timestamp folder of its
+    own); the file itself for any other path."""
+    parts = osp.abspath(path).split(os.sep)
+    if len(parts) >= 4 and parts[-2] == 'vis_data':
+        return os.sep.join(parts[:-3])
+    return osp.abspath(path)
+
+
+def runs_of(paths: List[str]) -> Dict[str, List[str]]:
+    """The logs grouped by run folder, in the order the runs are first
+    named; each run's logs in the order of their timestamps."""
+    runs: Dict[str, List[str]] = {}
+    for path in paths:
+        runs.setdefault(run_folder(path), []).append(path)
+    return {folder: sorted(logs) for folder, logs in runs.items()}
+
+
+def join_logs(logs: Sequence[Dict[str, List[dict]]]
+              ) -> Dict[str, List[dict]]:
+    """The logs of one run that was resumed (one per start, in order) as
+    one log: each start's training records replace those of the earlier
+    starts from its first iteration on (a resumed run repeats the
+    iterations after its checkpoint), and a validation record replaces an
+    earlier one of the same step."""
+    joined: Dict[str, List[dict]] = dict(train=[], val=[])
+    for log in logs:
+        if log['train']:
+            first = min(record['step'] for record in log['train'])
+            joined['train'] = [record for record in joined['train']
+                               if record['step'] < first]
+        joined['train'] += log['train']
+        steps = {record['step'] for record in log['val']}
+        joined['val'] = [record for record in joined['val']
+                         if record['step'] not in steps] + log['val']
+    return joined
 
 
 def val_steps(log: Dict[str, List[dict]]) -> List[float]:

@@ -15,6 +15,7 @@ import torch
 
 from mmdeit.apis import get_model
 from mmdeit.evaluation import read_predictions
+from mmdeit.visualization.curves import series
 
 ROOT = Path(__file__).parents[2]
 CONFIG = '''
@@ -159,6 +160,39 @@ def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
     # the first record of the epoch is left out: mean of 0.2, 0.3, 0.4
     assert 'average iter time: 0.3000 s/iter' in printed
     assert tool.run_name(str(log)) == 'run'
+
+
+def test_plot_curve_joins_a_resumed_run(tmp_path, monkeypatch):
+    """work_dirs/a/*/vis_data/scalars.json of a run that was resumed: one
+    curve per run folder, the repeated iterations taken from the later
+    start; --legend names runs."""
+    def write(run, stamp, steps, loss):
+        log = tmp_path / run / stamp / 'vis_data' / 'scalars.json'
+        log.parent.mkdir(parents=True)
+        log.write_text(''.join(json.dumps(dict(
+            lr=1e-3, loss=loss(step), epoch=1, iter=step, step=step)) + '\n'
+            for step in steps))
+        return str(log)
+    logs = [write('a', '20260101_000000', range(1, 7), lambda s: 10.0),
+            write('a', '20260102_000000', range(5, 9), lambda s: 1.0 / s),
+            write('b', '20260101_000000', range(1, 9), lambda s: 2.0)]
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
+    drawn = {}
+    original = tool.curve_figure
+
+    def capture(curves, *args):
+        drawn.update(curves)
+        return original(curves, *args)
+    monkeypatch.setattr(tool, 'curve_figure', capture)
+    tool.main(['plot_curve', *logs, '--legend', 'resumed', 'plain',
+               '--out', str(tmp_path / 'curves.png')])
+    assert list(drawn) == ['resumed', 'plain']
+    steps, losses = series(drawn['resumed'], 'loss')
+    assert steps == list(range(1, 9))
+    assert losses == [10.0] * 4 + [1.0 / s for s in range(5, 9)]
+    with pytest.raises(SystemExit, match='3 legend names for 2 runs'):
+        tool.main(['plot_curve', *logs, '--legend', 'x', 'y', 'z',
+                   '--out', str(tmp_path / 'curves.png')])
 
 
 def test_demo_figures_of_a_runs_folder(tiny_run, tmp_path):

@@ -9,19 +9,18 @@
 LOG.json is WORK_DIR/<timestamp>/vis_data/scalars.json (or the
 <timestamp>.json beside it): one JSON record per logged step. Training
 records (those with an lr) are plotted against their iteration; validation
-records of an epoch-based loop at the last iteration of their epoch.
+records of an epoch-based loop at the last iteration of their epoch. The
+logs of one run folder (a resumed run logs into a timestamp folder per
+start) are joined into one curve, the later start's records replacing the
+iterations it repeated.
 """
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Dict
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmdeit.visualization import (curve_figure, load_json_log,  # noqa: E402
-                                  train_time)
+from mmdeit.visualization import curve_figure, load_json_log, train_time
+from mmdeit.visualization.curves import join_logs, runs_of
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,7 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     plot.add_argument('--keys', nargs='+', default=['loss'],
                       help='scalars to plot, one panel each (default loss)')
     plot.add_argument('--legend', nargs='+',
-                      help='one name per log (default: the run folder)')
+                      help='one name per run (default: the run folder); '
+                      'the logs of one run folder (a resumed run) are one '
+                      'curve')
     plot.add_argument('--title', help='title of the figure')
     plot.add_argument('--window-size', type=int, default=1,
                       help='running mean over this many points')
@@ -55,15 +56,17 @@ def run_name(path: str) -> str:
 
 
 def plot_curve(args) -> None:
-    if args.legend and len(args.legend) != len(args.json_logs):
-        raise SystemExit(f'{len(args.legend)} legend names for '
-                         f'{len(args.json_logs)} logs')
-    names = args.legend or [run_name(path) for path in args.json_logs]
-    logs: Dict[str, dict] = {}
-    for name, path in zip(names, args.json_logs):
-        logs[name if name not in logs else f'{name} ({path})'] = \
-            load_json_log(path)
-    fig = curve_figure(logs, args.keys, args.title, args.window_size)
+    runs = runs_of(args.json_logs)
+    if args.legend and len(args.legend) != len(runs):
+        raise SystemExit(f'{len(args.legend)} legend names for {len(runs)} '
+                         f'runs (the logs of one run folder are one run): '
+                         f'{", ".join(runs)}')
+    names = args.legend or [run_name(logs[0]) for logs in runs.values()]
+    curves: Dict[str, dict] = {}
+    for name, (folder, paths) in zip(names, runs.items()):
+        curves[name if name not in curves else f'{name} ({folder})'] = \
+            join_logs([load_json_log(path) for path in paths])
+    fig = curve_figure(curves, args.keys, args.title, args.window_size)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     fig.savefig(args.out, dpi=100)
     print(f'saved {args.out}')
