@@ -15,6 +15,7 @@ import torch
 
 from mmdeit.apis import get_model
 from mmdeit.evaluation import read_predictions
+from mmdeit.visualization import attention_figure
 from mmdeit.visualization.curves import series
 
 ROOT = Path(__file__).parents[2]
@@ -83,6 +84,35 @@ def test_vis_attention_writes_one_png_per_image(tiny_run, tmp_path):
         '0_attention.png', '1_attention.png', 'class_1_0_attention.png']
     height, width, _ = png_shape(Path(written[0]))
     assert height > 300 and width > 400
+
+
+def test_vis_attention_titles_name_the_true_class(tiny_run, tmp_path,
+                                                  monkeypatch):
+    """Beside the prediction, the true class: from the config's test set,
+    from a folder named after a class, or none for an image of one's own."""
+    config, checkpoint, images = tiny_run
+    mine = tmp_path / 'mine'
+    (mine / 'green').mkdir(parents=True)
+    cv2.imwrite(str(mine / 'green' / 'leaf.png'),
+                np.full((32, 32, 3), (30, 200, 30), np.uint8))
+    cv2.imwrite(str(mine / 'photo.png'), np.zeros((32, 32, 3), np.uint8))
+    tool = load_tool('tools/visualization/vis_attention.py')
+    titles = []
+
+    def record(*args, title):
+        titles.append(title)
+        return attention_figure(*args, title=title)
+    monkeypatch.setattr(tool, 'attention_figure', record)
+    tool.main([str(config), str(checkpoint), str(images / 'class_2' / '1.png'),
+               str(mine), '--out-dir', str(tmp_path / 'out')])
+    names = ['red', 'green', 'blue']
+    assert [t.split(': ')[0] for t in titles] == ['1.png', 'photo.png',
+                                                  'leaf.png']
+    for title, true in zip(titles, ['blue', None, 'green']):
+        predicted = title.split('predicted ')[1].split(',')[0]
+        assert predicted in names
+        assert title.endswith(f', true {true}') if true else \
+            'true' not in title
 
 
 def test_token_similarity_prints_plots_and_saves(tiny_run, tmp_path, capsys):

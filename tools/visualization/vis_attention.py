@@ -1,31 +1,31 @@
 """Draw what the class and distillation tokens of a DeiT attend to.
 
     python tools/visualization/vis_attention.py CONFIG CHECKPOINT IMAGE...
-        --out-dir DIR [--layers 0 1 ...] [--cfg-options key=value ...]
+        --out-dir DIR [--max-images 16] [--batch-size 8]
+        [--cfg-options key=value ...]
 
 IMAGE may be files or folders (searched recursively). For each image,
 DIR/<image name>_attention.png shows the input as the model sees it (the
 config's test pipeline), the attention rollout of each extra token overlaid
 on it, and a layers x heads grid of each token's attention row over the
-patch grid. The weights are recomputed explicitly beside the model's fused
+patch grid; its title names the prediction and, where it is known (an
+image of the config's test set, or in a folder named after its class), the
+true class. The weights are recomputed explicitly beside the model's fused
 attention (see mmdeit.visualization.record_attention).
 """
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List
 
 import torch
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmdeit.apis import class_names, get_model, load_config  # noqa: E402
-from mmdeit.visualization import (attention_figure, attention_maps,  # noqa
-                                  attention_rollout, find_images, load_batch,
-                                  token_rows)
+from mmdeit.apis import class_names, get_model, load_config
+from mmdeit.visualization import (attention_figure, attention_maps,
+                                  attention_rollout, attention_title,
+                                  find_images, load_batch, token_rows,
+                                  true_labels)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,6 +61,7 @@ def main(argv=None) -> List[str]:
     model = get_model(cfg, pretrained=args.checkpoint)
     classes = class_names(model)
     paths = find_images(args.images)[:args.max_images]
+    truths = true_labels(cfg, paths, classes)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     backbone = model.backbone
@@ -76,11 +77,10 @@ def main(argv=None) -> List[str]:
         rollouts = token_rows(attention_rollout(attention), extra, grid)
         rows = token_rows(attention, extra, grid)
         for index, path in enumerate(chunk):
-            label = int(predicted[index])
-            name = classes[label] if classes else str(label)
             fig = attention_figure(
                 batch.images[index], rollouts[index], rows[index],
-                title=f'{osp.basename(path)}: predicted {name}')
+                title=attention_title(path, int(predicted[index]),
+                                   truths[start + index], classes))
             out = osp.join(args.out_dir, out_name(path, written))
             fig.savefig(out, dpi=100)
             written.append(out)
