@@ -363,6 +363,14 @@ def tool_problems(script: str, args: List[str]) -> List[str]:
         return [f'no script {script}']
     problems = config_problems(args)
     message = parse_with_tool(script, args)
+    for _ in range(len(args)):
+        # a placeholder where a number goes (--max-images N): any number
+        number = re.search(r"invalid (?:int|float) value: '([A-Z][A-Z0-9_]*)'",
+                           message or '')
+        if number is None:
+            break
+        args = ['1' if arg == number.group(1) else arg for arg in args]
+        message = parse_with_tool(script, args)
     if message is not None:
         problems.append(f'{script} does not take these arguments: {message}')
     return problems
