@@ -8,6 +8,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import nn
 
+from mmdeit.checkpoint import test_pipeline_of
 from mmdeit.models.zoo import get_model
 from .onnx_model import OnnxClassifier, is_onnx_file
 
@@ -89,11 +90,15 @@ class ImageClassificationInferencer:
 
     @staticmethod
     def _test_pipeline(cfg) -> List[dict]:
+        """The transforms the config evaluates with (its test dataloader's,
+        as tools/test.py and the Hugging Face export use them)."""
         from mmdeit.utils import register_all_modules
         register_all_modules()
-        if cfg.get('test_pipeline') is not None:
-            return list(cfg.test_pipeline)
-        return list(cfg.test_dataloader.dataset.pipeline)
+        pipeline = test_pipeline_of(cfg)
+        if pipeline is None:
+            raise ValueError('the model\'s config has no test pipeline '
+                             '(test_dataloader.dataset.pipeline)')
+        return pipeline
 
     def _prepare(self, image: ImageLike) -> dict:
         if isinstance(image, np.ndarray):

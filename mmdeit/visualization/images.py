@@ -8,6 +8,7 @@ import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import nn
 
+from mmdeit.checkpoint import test_pipeline_of
 from mmdeit.registry import DATASETS
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif',
@@ -41,10 +42,10 @@ def find_images(paths: Sequence[str]) -> List[str]:
 
 
 def test_pipeline(cfg) -> Compose:
+    """The transforms the config evaluates with."""
     from mmdeit.utils import register_all_modules
     register_all_modules()
-    pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
-    return Compose(list(pipeline))
+    return Compose(test_pipeline_of(cfg))
 
 
 def load_batch(model: nn.Module, paths: Sequence[str]) -> Batch:
