@@ -149,11 +149,24 @@ def logical_lines(text: str) -> List[str]:
     return text.replace('\\\n', ' ').splitlines()
 
 
+def script_of(block: Block) -> str:
+    """What bash runs: the block, or the ``$ `` lines of a console block
+    (the rest is output)."""
+    if block.language != 'console':
+        return block.text
+    kept, continued = [], False
+    for line in block.text.splitlines():
+        if line.startswith('$ ') or continued:
+            kept.append(line[2:] if line.startswith('$ ') else line)
+            continued = line.endswith('\\')
+    return '\n'.join(kept)
+
+
 def commands_of(block: Block) -> List[Command]:
     """The commands of a shell block, the block's variables expanded."""
     variables: Dict[str, str] = {}
     commands = []
-    for line in logical_lines(block.text):
+    for line in logical_lines(script_of(block)):
         for part in re.split(r'\s(?:&&|;)\s', line.strip()):
             if not part or part.startswith('#'):
                 continue
@@ -472,7 +485,7 @@ def run_block(block: Block, folder: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1',
                PATH=f'{folder / "bin"}{os.pathsep}{os.environ["PATH"]}')
     return subprocess.run(
-        ['bash', '-e', '-x', '-c', block.text], cwd=folder, env=env,
+        ['bash', '-e', '-x', '-c', script_of(block)], cwd=folder, env=env,
         text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         timeout=RUN_TIMEOUT)
 
