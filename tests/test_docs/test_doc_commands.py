@@ -9,9 +9,12 @@ Every fenced block of the pages is read:
   config files named exist and load; ``--cfg-options`` keys sit under keys
   the config has; ``make`` targets, ``pip`` extras and pytest paths exist.
   A block **runs** as written, with bash, in a scratch folder holding small
-  data the test makes (:func:`make_sandbox`), unless one of its commands
-  has a placeholder (``CONFIG``, ``[--opt]``, ``<repo>``) or matches a rule
-  of :data:`CHECK_ONLY` (ImageNet, the network, a GPU, minutes of work).
+  data the test makes (:func:`make_sandbox`): its ``[--option value]``
+  groups given, its placeholders (``CONFIG``, ``CHECKPOINT``...) replaced by
+  the files of :data:`PLACEHOLDER_VALUES`; unless a command has a
+  placeholder without a value (``PARTITION``, ``<repo>``, ``[prose]``) or
+  matches a rule of :data:`CHECK_ONLY` (ImageNet, the network, a GPU,
+  minutes of work).
 - ``python`` blocks must parse; their imports, ``mmdeit.<name>``
   attributes and zoo names must exist; a config (``_base_ = ...``) must
   load with mmengine.
@@ -36,6 +39,7 @@ import os
 import re
 import runpy
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -84,7 +88,16 @@ WRAPPERS = {
 }
 RUNNABLE_PROGRAMS = {'python', 'python3', 'export', 'mkdir', 'ls', 'cat',
                      'echo'}
-PLACEHOLDER = re.compile(r'(?<![a-z_.])[A-Z][A-Z0-9_]{2,}(?![a-z])|^<|>$')
+# An upper-case word stands for a value (CONFIG, CHECKPOINT, N...); <...>
+# and [prose] too. A block runs with the values below put in, where each of
+# its placeholders has one; the sandbox holds what they name.
+PLACEHOLDER = re.compile(r'(?<![\w.$-])[A-Z][A-Z0-9_]*(?![\w])')
+PLACEHOLDER_VALUES = {
+    'CONFIG': 'configs/demo/deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py',
+    'CHECKPOINT': 'work_dirs/student/epoch_1.pth',
+    'DIR': 'work_dirs/out',
+    'N': '16',
+}
 COMMAND_OUTPUT = '<command output>'
 
 
@@ -114,8 +127,10 @@ class Command:
     @property
     def rule(self) -> Optional[str]:
         """Why it is only checked, or None when it can run."""
-        if self.placeholders:
-            return f'placeholders {", ".join(self.placeholders)}'
+        unknown = [p for p in self.placeholders
+                   if p not in PLACEHOLDER_VALUES]
+        if unknown:
+            return f'placeholders {", ".join(unknown)}'
         for pattern, reason in CHECK_ONLY:
             if re.search(pattern, self.text):
                 return reason
@@ -205,13 +220,17 @@ def make_command(block: Block, text: str, words: List[str]) -> Command:
             if closes:
                 if group and group[0].startswith('-'):
                     kept += group
-                placeholders.append(f'[{" ".join(group)}]')
+                else:
+                    placeholders.append(f'[{" ".join(group)}]')
                 group = None
             continue
         kept.append(word)
     for word in kept:
-        if word == COMMAND_OUTPUT or PLACEHOLDER.search(word):
+        if word == COMMAND_OUTPUT or word.startswith('<') or \
+                word.endswith('>'):
             placeholders.append(word)
+        else:
+            placeholders += PLACEHOLDER.findall(word)
     return Command(block, ' '.join(text.split()), kept, placeholders)
 
 
@@ -278,7 +297,7 @@ def config_problems(words: List[str]) -> List[str]:
     for word in words:
         if not (word.startswith('configs/') and word.endswith('.py')) or \
                 PLACEHOLDER.search(word):
-            continue
+            continue  # a placeholder is checked where it is filled
         if not (ROOT / word).is_file():
             problems.append(f'no config {word}')
             continue
@@ -424,8 +443,13 @@ def make_sandbox(folder: Path) -> Path:
     """A working copy of the repository's layout with small data in the
     places the pages' commands read:
 
-    - ``data/fashion_mnist/raw/``: Fashion-MNIST IDX files (300 training
-      and 100 test images of the 10 classes), as a download leaves them;
+    - ``data/fashion_mnist/``: Fashion-MNIST (300 training and 100 test
+      images of the 10 classes) as the converter writes it, from its IDX
+      files in ``raw/`` as a download leaves them;
+    - ``img1.jpg``, ``img2.jpg`` and ``data/val/<class>/``: a few of them;
+    - the files the placeholders name (:data:`PLACEHOLDER_VALUES`): random
+      weights of CONFIG's student at CHECKPOINT, and of its teacher where
+      its config reads them;
     - ``work_dirs/a``: the logs of a run resumed once (two starts), and
       ``work_dirs/b`` of a run started once;
     - ``work_dirs/{teacher,plain,hard}/test_metrics.json``, as
@@ -433,18 +457,49 @@ def make_sandbox(folder: Path) -> Path:
     - ``tools`` and the folders of ``configs``, linked; ``bin/python``
       running this interpreter.
     """
+    import cv2
+    import torch
+    from mmengine.config import Config
+
+    import mmdeit
     from tests.helpers.idx_files import IDX_FILES, write_idx
+    from tests.helpers.repo import load_tool
     rng = np.random.default_rng(0)
-    raw = folder / 'data' / 'fashion_mnist' / 'raw'
-    raw.mkdir(parents=True)
+    data = folder / 'data' / 'fashion_mnist'
+    (data / 'raw').mkdir(parents=True)
     for split, count in (('train', 300), ('test', 100)):
         labels = (np.arange(count) % 10).astype(np.uint8)
         images = rng.integers(0, 60, (count, 28, 28), dtype=np.uint8)
         for index, label in enumerate(labels):  # a bright band per class
             images[index, 2 * label:2 * label + 8] += 150
         image_file, label_file = IDX_FILES[split]
-        write_idx(raw / f'{image_file}.gz', images)
-        write_idx(raw / f'{label_file}.gz', labels)
+        write_idx(data / 'raw' / f'{image_file}.gz', images)
+        write_idx(data / 'raw' / f'{label_file}.gz', labels)
+    converter = load_tool('tools/dataset_converters/fashion_mnist.py')
+    with contextlib.redirect_stdout(io.StringIO()):
+        converter.convert(str(data / 'raw'), str(data))
+    tests = sorted((data / 'test').glob('*.png'))
+    for index, path in enumerate(tests[:2], 1):
+        cv2.imwrite(str(folder / f'img{index}.jpg'), cv2.imread(str(path)))
+    for index, path in enumerate(tests[:6]):
+        target = folder / 'data' / 'val' / f'class_{index % 2}' / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+
+    torch.manual_seed(0)
+    config = Config.fromfile(ROOT / PLACEHOLDER_VALUES['CONFIG'])
+    classes = config.test_dataloader.dataset.get('classes')
+    weights = {PLACEHOLDER_VALUES['CHECKPOINT']: mmdeit.get_model(
+        str(ROOT / PLACEHOLDER_VALUES['CONFIG']))}
+    teacher = config.model.get('teacher') or {}
+    if isinstance(teacher.get('checkpoint'), str):
+        weights[teacher['checkpoint']] = mmdeit.get_model(teacher['cfg'])
+    for path, model in weights.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(dict(state_dict=model.state_dict(),
+                        meta=dict(dataset_meta=dict(classes=classes))),
+                   folder / path)
+
     logs = {('a', '20260101_000000'): range(1, 13),
             ('a', '20260101_010000'): range(9, 21),
             ('b', '20260101_000000'): range(1, 21)}
@@ -479,13 +534,22 @@ def make_sandbox(folder: Path) -> Path:
     return folder
 
 
+def filled_script(block: Block) -> str:
+    """The block as bash runs it: ``[--option value]`` groups given, each
+    placeholder replaced by its value of :data:`PLACEHOLDER_VALUES`."""
+    script = re.sub(r'\[(-[^\]]*)\]', r'\1', script_of(block))
+    names = '|'.join(sorted(PLACEHOLDER_VALUES, key=len, reverse=True))
+    return re.sub(rf'(?<![\w.$-])({names})(?![\w])',
+                  lambda m: PLACEHOLDER_VALUES[m.group(1)], script)
+
+
 def run_block(block: Block, folder: Path) -> subprocess.CompletedProcess:
     """The block's commands with bash in ``folder``, each announced on
     stdout (``+ command``, bash's trace), stopping at the first failure."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1',
                PATH=f'{folder / "bin"}{os.pathsep}{os.environ["PATH"]}')
     return subprocess.run(
-        ['bash', '-e', '-x', '-c', script_of(block)], cwd=folder, env=env,
+        ['bash', '-e', '-x', '-c', filled_script(block)], cwd=folder, env=env,
         text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         timeout=RUN_TIMEOUT)
 
@@ -637,10 +701,18 @@ def test_shell_commands_check(block):
 RUN_BLOCKS = [block for block in shell_blocks() if block_mode(block)[0]]
 
 
+@pytest.fixture(scope='module')
+def sandbox(tmp_path_factory) -> Path:
+    return make_sandbox(tmp_path_factory.mktemp('sandbox'))
+
+
 @pytest.mark.parametrize('block', RUN_BLOCKS, ids=lambda b: b.where)
-def test_shell_block_runs(block, tmp_path):
-    """The block as written, on small data made here."""
-    done = run_block(block, make_sandbox(tmp_path))
+def test_shell_block_runs(block, sandbox, tmp_path):
+    """The block as written (placeholders filled), on small data made
+    here; each block in a fresh copy of the sandbox."""
+    folder = tmp_path / 'sandbox'
+    shutil.copytree(sandbox, folder, symlinks=True)
+    done = run_block(block, folder)
     if done.returncode != 0:
         traced = [line for line in done.stdout.splitlines()
                   if line.startswith('+ ')]
@@ -673,10 +745,14 @@ def test_metrics_tables_are_printed_so(block):
     assert not problems, f'{block.where}: ' + '\n'.join(problems)
 
 
-def test_sandbox_data_is_what_the_commands_read(tmp_path):
+def test_sandbox_data_is_what_the_commands_read(sandbox):
     """The converter reads the sandbox's raw files (not the Debian package
-    or the network) and the logs hold a resumed run."""
-    folder = make_sandbox(tmp_path)
+    or the network), the logs hold a resumed run, and every placeholder
+    names something that is there."""
+    folder = sandbox
+    for name, value in PLACEHOLDER_VALUES.items():
+        if '/' in value:
+            assert (folder / value).exists() or name == 'DIR', name
     assert len(list((folder / 'work_dirs' / 'a').iterdir())) == 2
     assert sorted(p.name for p in (folder / 'data' / 'fashion_mnist' /
                                    'raw').iterdir()) == [
