@@ -17,8 +17,8 @@ class DownloadError(CheckpointError):
         url: what was being fetched.
         reason: why it failed (the network error, in words).
         cache_path: where the download would have been kept.
-        key: the setting that named the URL, e.g. ``'model.teacher.checkpoint'``
-            or ``'pretrained'``.
+        key: the setting that named the URL, e.g.
+            ``'model.teacher.checkpoint'`` or ``'pretrained'``.
     """
 
     def __init__(self, url: str, reason: str, cache_path: str,

@@ -13,8 +13,8 @@ from .token_similarity import (SimilarityTotals, record_tokens,
 
 __all__ = [
     'attention_maps', 'attention_rollout', 'record_attention', 'token_rows',
-    'attention_figure', 'attention_title', 'confusion_figure', 'confusion_matrix',
-    'head_matrices', 'curve_figure', 'load_json_log', 'train_time',
-    'find_images', 'load_batch', 'true_labels', 'SimilarityTotals', 'record_tokens',
-    'similarity_figure'
+    'attention_figure', 'attention_title', 'confusion_figure',
+    'confusion_matrix', 'head_matrices', 'curve_figure', 'load_json_log',
+    'train_time', 'find_images', 'load_batch', 'true_labels',
+    'SimilarityTotals', 'record_tokens', 'similarity_figure'
 ]

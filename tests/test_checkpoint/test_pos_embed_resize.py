@@ -121,6 +121,7 @@ def test_only_a_grid_that_differs_is_resized(tmp_path, monkeypatch):
     monkeypatch.setattr('mmdeit.checkpoint.loading.print_log',
                         lambda message, **kwargs: logged.append(message))
     with pytest.raises(CheckpointError,
-                       match=r'backbone\.pos_embed: checkpoint \(1, 197, 32\)'):
+                       match=r'backbone\.pos_embed: checkpoint '
+                       r'\(1, 197, 32\)'):
         load_pretrained(wide, str(path))
     assert not [line for line in logged if 'resized' in line]

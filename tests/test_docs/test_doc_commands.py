@@ -93,7 +93,8 @@ RUNNABLE_PROGRAMS = {'python', 'python3', 'export', 'mkdir', 'ls', 'cat',
 # its placeholders has one; the sandbox holds what they name.
 PLACEHOLDER = re.compile(r'(?<![\w.$-])[A-Z][A-Z0-9_]*(?![\w])')
 PLACEHOLDER_VALUES = {
-    'CONFIG': 'configs/demo/deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py',
+    'CONFIG':
+    'configs/demo/deit-tiny-p7-hard-distilled_1xb128_fashion-mnist.py',
     'CHECKPOINT': 'work_dirs/student/epoch_1.pth',
     'DIR': 'work_dirs/out',
     'N': '16',
@@ -738,7 +739,8 @@ def shows_metrics(block: Block) -> bool:
     return bool(re.match(r'^\|?\s*metric\s', block.text.lstrip()))
 
 
-@pytest.mark.parametrize('block', [b for b in all_blocks() if shows_metrics(b)],
+@pytest.mark.parametrize('block',
+                         [b for b in all_blocks() if shows_metrics(b)],
                          ids=lambda b: b.where)
 def test_metrics_tables_are_printed_so(block):
     problems = metrics_table_problems(block)
