@@ -32,6 +32,7 @@ from mmengine.runner import Runner
 from mmdeit.checkpoint import load_pretrained
 from mmdeit.engine.imagenet_test_sets import (add_real_labels,
                                               evaluate_imagenet_v2)
+from mmdeit.engine.run_config import check_data, for_testing
 from mmdeit.evaluation.tables import imagenet_table, metrics_table
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import RUNNERS
@@ -121,6 +122,8 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # only the test part is used: a config that cannot train still tests
+    cfg = for_testing(cfg, args.config)
     cfg.launcher = args.launcher
     if args.compile:
         cfg.compile = True
@@ -140,6 +143,7 @@ def main(argv=None) -> dict:
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
+    check_data(cfg, ['test_dataloader'])  # before the model and its teacher
     # a wrong value ends in a line naming its key, the value and what is
     # allowed
     with named_config_errors(cfg):

@@ -16,6 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdeit.engine.resume import configure_resume, run_training
+from mmdeit.engine.run_config import check_data
 from mmdeit.registry import RUNNERS
 from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
                           setup_cpu_distributed)
@@ -120,6 +121,8 @@ def main(argv=None) -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
+    # the data first: a missing dataset is told before a teacher downloads
+    check_data(cfg, ['train_dataloader', 'val_dataloader'])
     # a wrong value ends in a line naming its key, the value and what is
     # allowed
     with named_config_errors(cfg):

@@ -16,8 +16,9 @@ from mmdeit.evaluation.metrics.dump_predictions import is_predictions
 from mmdeit.models.zoo import get_model, load_config
 from mmdeit.visualization import (SimilarityTotals, attention_figure,
                                   attention_maps, attention_rollout,
-                                  confusion_figure, find_images,
-                                  head_matrices, load_batch, token_rows)
+                                  attention_title, confusion_figure,
+                                  find_images, head_matrices, load_batch,
+                                  token_rows, true_labels)
 from .inference import class_names
 
 
@@ -108,9 +109,11 @@ def draw_attention(config: str, checkpoint: str, images: Sequence[str],
     """One figure per image (files or folders) of what the class and
     distillation tokens attend to (:func:`attention_figure`), into
     ``out_dir``; returns the files written."""
-    model = get_model(config_with(config, cfg_options), pretrained=checkpoint)
+    cfg = config_with(config, cfg_options)
+    model = get_model(cfg, pretrained=checkpoint)
     classes = class_names(model)
     paths = find_images(images)[:max_images]
+    truths = true_labels(cfg, paths, classes)
     os.makedirs(out_dir, exist_ok=True)
     written: List[str] = []
     backbone = model.backbone
@@ -126,11 +129,10 @@ def draw_attention(config: str, checkpoint: str, images: Sequence[str],
         rollouts = token_rows(attention_rollout(attention), extra, grid)
         rows = token_rows(attention, extra, grid)
         for index, path in enumerate(chunk):
-            label = int(predicted[index])
-            name = classes[label] if classes else str(label)
             fig = attention_figure(
                 batch.images[index], rollouts[index], rows[index],
-                title=f'{osp.basename(path)}: predicted {name}')
+                title=attention_title(path, int(predicted[index]),
+                                      truths[start + index], classes))
             written.append(save_figure(fig, osp.join(
                 out_dir, attention_file_name(path, written))))
     return written

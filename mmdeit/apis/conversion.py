@@ -75,7 +75,10 @@ def check_complete(state: StateDict, source: str = '',
     """Raise a :class:`CheckpointError` listing every key of ``state`` that
     an mmdeit model would not use, every parameter the model would miss and
     every shape that does not fit (see :func:`model_for`)."""
-    load_state_dict_checked(model_for(state), state, True, source, layout)
+    model = model_for(state)
+    parts = [type(part).__name__ for part in model.children()]
+    load_state_dict_checked(model, state, True, source, layout,
+                            name=f'the {" and ".join(parts)} of its shapes')
 
 
 def import_checkpoint(source: str, layout: Optional[str] = None,

@@ -8,6 +8,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import nn
 
+from mmdeit.checkpoint import test_pipeline_of
 from mmdeit.models.zoo import get_model
 from .onnx_model import OnnxClassifier, is_onnx_file
 
@@ -15,8 +16,13 @@ ImageLike = Union[str, np.ndarray]
 
 
 def class_names(model: nn.Module) -> Optional[Sequence[str]]:
-    """The model's class names: from its config's dataset, else the
-    ImageNet-1k names for a 1000-way head, else None."""
+    """The model's class names: those its weights were trained on
+    (``model.dataset_meta``, which :func:`get_model` reads from the
+    checkpoint's meta), else its config's dataset's, else the ImageNet-1k
+    names for a 1000-way head, else None."""
+    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    if classes:
+        return classes
     cfg = getattr(model, 'cfg', None)
     if cfg is not None:
         for loader in ('test_dataloader', 'val_dataloader'):
@@ -47,8 +53,9 @@ class ImageClassificationInferencer:
 
     Calling it with images (paths or HxWx3 BGR uint8 arrays) returns one dict
     per image: ``pred_label`` (int), ``pred_score`` (float), ``pred_scores``
-    (np.ndarray of shape (num_classes, )) and ``pred_class`` (str, when class
-    names are known).
+    (np.ndarray of shape (num_classes, )) and ``pred_class`` (str: the class
+    name, or the label as a string, e.g. ``'3'``, for a model whose class
+    names are unknown; see :func:`class_names`).
     """
 
     def __init__(self, model: Union[str, nn.Module, OnnxClassifier],
@@ -83,11 +90,15 @@ class ImageClassificationInferencer:
 
     @staticmethod
     def _test_pipeline(cfg) -> List[dict]:
+        """The transforms the config evaluates with (its test dataloader's,
+        as tools/test.py and the Hugging Face export use them)."""
         from mmdeit.utils import register_all_modules
         register_all_modules()
-        if cfg.get('test_pipeline') is not None:
-            return list(cfg.test_pipeline)
-        return list(cfg.test_dataloader.dataset.pipeline)
+        pipeline = test_pipeline_of(cfg)
+        if pipeline is None:
+            raise ValueError('the model\'s config has no test pipeline '
+                             '(test_dataloader.dataset.pipeline)')
+        return pipeline
 
     def _prepare(self, image: ImageLike) -> dict:
         if isinstance(image, np.ndarray):
@@ -112,16 +123,18 @@ class ImageClassificationInferencer:
                 results.append(self._to_dict(sample))
                 if progress is not None:
                     progress.update()
+        if progress is not None:
+            # mmengine's bar ends without a newline
+            progress.file.write('\n')
+            progress.file.flush()
         return results
 
     def _to_dict(self, sample) -> dict:
         scores = sample.pred_score.float().cpu()
         label = int(sample.pred_label[0])
-        result = dict(pred_label=label, pred_score=float(scores[label]),
-                      pred_scores=scores.numpy())
-        if self.classes is not None:
-            result['pred_class'] = self.classes[label]
-        return result
+        name = self.classes[label] if self.classes is not None else str(label)
+        return dict(pred_label=label, pred_score=float(scores[label]),
+                    pred_scores=scores.numpy(), pred_class=name)
 
 
 def inference_model(model: Union[str, nn.Module], image: ImageLike,
@@ -130,8 +143,8 @@ def inference_model(model: Union[str, nn.Module], image: ImageLike,
     """Classify one image (a path or an HxWx3 BGR uint8 array) with a model
     or an ONNX file (see :class:`ImageClassificationInferencer`).
 
-    Returns a dict with pred_label, pred_score, pred_scores and, when class
-    names are known, pred_class.
+    Returns a dict with pred_label, pred_score, pred_scores and pred_class
+    (the class name, or the label as a string when names are unknown).
     """
     inferencer = ImageClassificationInferencer(model, pretrained, device)
     return inferencer(image, show_progress=False)[0]

@@ -7,8 +7,9 @@ into a dict); ``exporting`` (timm and transformers releases), ``loading``
 (into a model), ``publish``, ``pretrained_init``. ``pos_embed`` is a tensor
 function the models use too.
 """
-from .errors import CheckpointError
-from .exporting import default_classes, save_hf, save_timm
+from .errors import CheckpointError, DownloadError
+from .exporting import (default_classes, save_hf, save_timm,
+                        test_pipeline_of)
 from .files import (allow_runner_checkpoints, download, is_url, read_file,
                     resolve, save_weights, write_durably)
 from .hf_folder import read_hf_folder
@@ -20,7 +21,8 @@ from .publish import publish_checkpoint
 from .reading import read_checkpoint, unwrap_state_dict
 
 __all__ = [
-    'CheckpointError', 'default_classes', 'save_hf', 'save_timm',
+    'CheckpointError', 'DownloadError', 'default_classes', 'save_hf',
+    'save_timm', 'test_pipeline_of',
     'allow_runner_checkpoints', 'download', 'is_url', 'read_file', 'resolve',
     'save_weights', 'write_durably', 'read_hf_folder', 'LAYOUTS',
     'detect_layout', 'from_mmdeit', 'to_mmdeit', 'LoadReport',

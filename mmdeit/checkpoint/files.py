@@ -12,11 +12,12 @@ import pickle
 import re
 import tempfile
 from typing import Any, Callable, Dict, Iterator, List, Optional
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, DownloadError
 
 
 def is_url(source: str) -> bool:
@@ -73,12 +74,31 @@ def temporary_file(path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
+def failure_reason(error: Exception) -> str:
+    """A network error in words: ``HTTP 404 Not Found``, ``Name or service
+    not known``..."""
+    if isinstance(error, HTTPError):
+        return f'HTTP {error.code} {error.reason}'
+    if isinstance(error, URLError):
+        return str(error.reason)
+    return str(error) or type(error).__name__
+
+
 def fetch(url: str, path: str, progress: bool = True) -> str:
     """Download ``url`` to ``path``, checked against the hash prefix of its
     name; ``path`` appears only once the file is complete and checked (a
-    failed or mismatching download leaves nothing behind)."""
+    failed or mismatching download leaves nothing behind).
+
+    Raises:
+        DownloadError: the URL could not be fetched (offline, refused, not
+            found); the message says where a file fetched by hand goes.
+        CheckpointError: the file does not match the hash in its name.
+    """
     with temporary_file(path) as tmp:
-        torch.hub.download_url_to_file(url, tmp, progress=progress)
+        try:
+            torch.hub.download_url_to_file(url, tmp, progress=progress)
+        except (URLError, OSError, ValueError) as error:
+            raise DownloadError(url, failure_reason(error), path) from None
         expected = expected_hash(url)
         if expected is not None:
             actual = sha256_of(tmp)
@@ -110,11 +130,17 @@ def download(url: str, progress: bool = True) -> str:
         except Exception as error:  # told to the other ranks, then raised
             failure = error
     if world_size > 1:
-        outcome = [None if failure is None else str(failure)]
+        # (whether the network failed, rank 0's reason), or None
+        outcome = [None if failure is None else
+                   (isinstance(failure, DownloadError),
+                    getattr(failure, 'reason', str(failure)))]
         broadcast_object_list(outcome, src=0)
         if outcome[0] is not None and failure is None:
+            network, reason = outcome[0]
+            if network:
+                raise DownloadError(url, f'rank 0 failed: {reason}', path)
             raise CheckpointError(
-                f'rank 0 could not download {url}: {outcome[0]}')
+                f'rank 0 could not download {url}: {reason}')
     if failure is not None:
         raise failure
     if not osp.exists(path):
@@ -241,12 +267,32 @@ def read_file(path: str, map_location: str = 'cpu',
             return torch.load(path, map_location=map_location,
                               weights_only=not trusted)
     except Exception as error:
-        hint = ''
-        if 'weights_only' in str(error) or 'Unsupported global' in str(error):
-            hint = (' It holds objects that safe loading does not allow; if '
-                    'you trust its origin, load it with trusted=True.')
         raise CheckpointError(
-            f'cannot read checkpoint {path}: {error}.{hint}') from error
+            f'cannot read checkpoint {path}: {load_failure(error)}'
+        ) from None
+
+
+# Terminal colour codes, which torch puts in its weights_only message.
+_COLOUR_CODES = re.compile(r'\x1b\[[0-9;]*m')
+_REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
+TRUST_HINT = ('If you trust its origin, load it in full (which runs any code '
+              'the file holds): --trust-checkpoint of tools/train.py and '
+              'tools/test.py, trust_checkpoint = True in a config, '
+              'trusted=True in Python')
+
+
+def load_failure(error: Exception) -> str:
+    """Why ``torch.load`` failed, in one line: the object a ``weights_only``
+    load refused and how to trust the file, or the first line of torch's
+    message (without its colour codes)."""
+    message = _COLOUR_CODES.sub('', str(error)).strip()
+    refused = _REFUSED_GLOBAL.search(message)
+    if refused or 'weights_only' in message:
+        what = f'an object of type {refused.group(1)}' if refused \
+            else 'objects'
+        return (f'it holds {what}, which safe loading (torch.load with '
+                f'weights_only=True) does not allow. {TRUST_HINT}')
+    return message.splitlines()[0] if message else type(error).__name__
 
 
 # Writing, for files a crash must never leave half-written (training

@@ -27,6 +27,9 @@ class LoadReport(NamedTuple):
     # the model's head keys left as they were (new_head=True and a head of
     # another number of classes in the checkpoint)
     new_head: Tuple[str, ...] = ()
+    # the class names the checkpoint's meta holds (meta['dataset_meta'],
+    # which training writes), when there is one per output of the head
+    classes: Optional[Tuple[str, ...]] = None
 
 
 # A non-strict load that fills less than this share of the model is taken
@@ -49,14 +52,18 @@ def adapt_pos_embed(state: StateDict, model: nn.Module) -> StateDict:
             continue
         target = module.pos_embed
         source = state[key]
-        if source.shape == target.shape or source.ndim != 3:
+        if source.shape == target.shape or source.ndim != 3 or \
+                source.shape[-1] != target.shape[-1]:
+            # the same grid, or another width: nothing a resize can fix
             continue
         extra = module.num_pos_extra_tokens
         side = math.isqrt(max(source.shape[1] - extra, 0))
-        if side * side != source.shape[1] - extra:
+        if side * side != source.shape[1] - extra or \
+                (side, side) == tuple(module.patch_resolution):
             # Not a square grid with this model's extra tokens (e.g. a
-            # distilled checkpoint for a plain model): leave it to the shape
-            # check, which names the key and both shapes.
+            # distilled checkpoint for a plain model), or the model's own
+            # grid: leave it to the shape check, which names the key and
+            # both shapes.
             continue
         state[key] = resize_pos_embed(source, (side, side),
                                       module.patch_resolution, extra,
@@ -96,7 +103,8 @@ def has_other_classes(report: LoadReport) -> bool:
 def load_state_dict_checked(model: nn.Module, state: StateDict,
                             strict: bool = True, source: str = '',
                             layout: str = 'mmdeit',
-                            new_head: bool = False) -> LoadReport:
+                            new_head: bool = False,
+                            name: Optional[str] = None) -> LoadReport:
     """Copy ``state`` into ``model`` after checking names and shapes.
 
     In strict mode any missing, unexpected or mismatched key raises a
@@ -107,7 +115,9 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
     A head (``head.*``) of another number of classes is refused in both
     modes, with a hint on fine-tuning, unless ``new_head``: then the
     checkpoint's head is left out and the model's keeps its values.
+    ``name`` says what the model is in the messages (default: its class).
     """
+    name = name or type(model).__name__
     own = model.state_dict()
     report = compare(own, state, source, layout)
     if has_other_classes(report):
@@ -125,14 +135,14 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
     if problems and strict:
         raise CheckpointError(
             f'checkpoint {source} ({layout} layout) does not fit '
-            f'{type(model).__name__}:\n{problems}')
+            f'{name}:\n{problems}')
     loaded = fitting(own, state)
     if len(loaded) < MIN_FIT * len(own):
         misfits = [k for k in state if k not in loaded]
         raise CheckpointError(
             f'checkpoint {source} ({layout} layout) fills only '
             f'{len(loaded)} of the {len(own)} tensors of '
-            f'{type(model).__name__}; is it the right file (and prefix)? '
+            f'{name}; is it the right file (and prefix)? '
             f'First keys that do not fit: {_key_list(misfits, 8)}\n'
             f'{problems}')
     if problems:
@@ -143,7 +153,7 @@ def load_state_dict_checked(model: nn.Module, state: StateDict,
         f'model\'s kept: {", ".join(report.new_head)}' \
         if report.new_head else ''
     print_log(f'loaded {len(loaded)} of the {len(own)} tensors of '
-              f'{type(model).__name__} from {source} ({layout} '
+              f'{name} from {source} ({layout} '
               f'layout){left_out}', logger='current')
     return report
 
@@ -227,7 +237,13 @@ def load_pretrained(model: nn.Module, source: str, strict: bool = True,
     state = adapt_pos_embed(state, model)
     report = load_state_dict_checked(model, state, strict, str(source),
                                      layout, new_head)
-    norm_eps = (checkpoint.get('meta') or {}).get('norm_eps')
+    meta = checkpoint.get('meta') or {}
+    classes = (meta.get('dataset_meta') or {}).get('classes')
+    head = getattr(model, 'head', None)
+    if classes and not report.new_head and \
+            len(classes) == getattr(head, 'num_classes', None):
+        report = report._replace(classes=tuple(classes))
+    norm_eps = meta.get('norm_eps')
     if norm_eps is None:
         return report
     use_norm_eps(model, norm_eps, str(source))

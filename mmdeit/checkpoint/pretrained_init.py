@@ -20,6 +20,7 @@ from typing import Optional
 from torch import nn
 
 from mmdeit.registry import WEIGHT_INITIALIZERS
+from .errors import DownloadError
 from .loading import load_pretrained
 
 
@@ -50,8 +51,15 @@ class PretrainedInit:
         self.strict = strict
 
     def __call__(self, module: nn.Module) -> None:
-        load_pretrained(module, self.checkpoint, strict=self.strict,
-                        prefix=self.prefix, map_location=self.map_location)
+        try:
+            load_pretrained(module, self.checkpoint, strict=self.strict,
+                            prefix=self.prefix,
+                            map_location=self.map_location)
+        except DownloadError as error:
+            # where such an init_cfg sits in the configs: on the classifier,
+            # or on the part its prefix names
+            part = f'{self.prefix.rstrip(".")}.' if self.prefix else ''
+            raise error.naming(f'model.{part}init_cfg.checkpoint') from None
         if hasattr(module, '_params_init_info'):
             from mmengine.model.weight_init import update_init_info
             update_init_info(module, init_info=self._get_init_info())

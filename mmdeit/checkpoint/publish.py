@@ -58,7 +58,7 @@ def publish_checkpoint(source: str, out: str) -> str:
 
     write_durably(path, write)
     dropped = sorted(set(checkpoint) - set(published))
-    ema = 'the EMA weights' if 'ema_state_dict' in checkpoint else 'weights'
+    ema = 'EMA weights' if 'ema_state_dict' in checkpoint else 'weights'
     print_log(f'published the {ema} of {source} as {path}; dropped: '
               f'{", ".join(dropped) or "nothing"}', logger='current')
     return path

@@ -175,8 +175,10 @@ def download(folder: str, urls: Sequence[str] = URLS,
         if osp.isfile(path):
             continue
         errors = []
-        for base in urls:
+        for number, base in enumerate(urls, 1):
             url = base + name
+            next_step = 'trying the next URL' if number < len(urls) \
+                else 'no URL left'
             report(f'downloading {url}')
             try:
                 with urllib.request.urlopen(
@@ -184,10 +186,13 @@ def download(folder: str, urls: Sequence[str] = URLS,
                     data = response.read()
             except (urllib.error.URLError, OSError) as error:
                 errors.append(f'{url}: {error}')
+                report(f'  failed ({error}); {next_step}')
                 continue
             digest = hashlib.md5(data).hexdigest()
             if digest != md5:
                 errors.append(f'{url}: MD5 {digest}, expected {md5}')
+                report(f'  failed (MD5 {digest}, expected {md5}); '
+                       f'{next_step}')
                 continue
             with open(path + '.part', 'wb') as f:
                 f.write(data)

@@ -4,8 +4,8 @@ import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from contextlib import contextmanager, nullcontext
-from typing import Callable, Iterator, Optional, Union
+from contextlib import nullcontext
+from typing import Callable, Optional, Union
 
 from mmengine.dist import master_only
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -13,11 +13,11 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 
-from mmdeit.checkpoint import (CheckpointError, LoadReport,
+from mmdeit.checkpoint import (CheckpointError, DownloadError, LoadReport,
                                allow_runner_checkpoints, is_url,
                                load_pretrained, read_checkpoint,
                                write_durably)
-from mmdeit.checkpoint.files import forced_weights_only
+from mmdeit.checkpoint.files import forced_weights_only, load_failure
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
@@ -28,6 +28,7 @@ from .loops import BatchChange, ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
 from .optimizers.param_groups import regroup_saved_state
+from .optimizers.paramwise_log import summarised_paramwise_options
 from .optimizers.settings import check_optim_wrapper
 from .schedulers.placement import (all_schedulers, built_schedules,
                                    follow_new_batch)
@@ -110,7 +111,8 @@ class ReliableRunner(Runner):
                 'optim_wrapper has a constructor of its own (not derived '
                 'from DefaultOptimWrapperConstructor): losses are not '
                 'checked for NaN/inf before the update')
-        return super().build_optim_wrapper(optim_wrapper)
+        with summarised_paramwise_options(self.logger):
+            return super().build_optim_wrapper(optim_wrapper)
 
     def _guard(self, optim_wrapper: dict) -> dict:
         """``optim_wrapper`` with its ``type`` replaced by the registered
@@ -256,9 +258,11 @@ class ReliableRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         trusted = self._trusted(source)
-        with _trust_hint(trusted):
+        try:
             report = load_pretrained(model, source, strict=False,
                                      trusted=trusted)
+        except DownloadError as error:
+            raise error.naming('load_from') from None
         self.logger.info(
             f'load_from {source}: {report.layout} layout, {report.loaded} of '
             f'the {report.total} tensors of the model loaded')
@@ -315,18 +319,15 @@ class ReliableRunner(Runner):
             # runner checkpoints
             safety = nullcontext() if trusted \
                 else forced_weights_only()
-            with allow_runner_checkpoints(), safety, _trust_hint(trusted):
+            with allow_runner_checkpoints(), safety:
                 try:
                     return CheckpointLoader.load_checkpoint(filename,
                                                             map_location)
                 except pickle.UnpicklingError as error:
                     raise CheckpointError(
-                        f'cannot read checkpoint {filename}: {error}. It '
-                        'holds objects that safe loading does not allow; if '
-                        'you trust its origin, load it with trusted=True.'
-                    ) from error
-        with _trust_hint(trusted):
-            return read_checkpoint(filename, map_location, trusted)
+                        f'cannot read checkpoint {filename}: '
+                        f'{load_failure(error)}') from None
+        return read_checkpoint(filename, map_location, trusted)
 
 
 def _mmengine_scheme(source) -> bool:
@@ -347,20 +348,6 @@ def _model_weights(checkpoint: dict, revise_keys: list) -> OrderedDict:
         revised[key] = value
     revised._metadata = getattr(weights, '_metadata', OrderedDict())
     return revised
-
-
-@contextmanager
-def _trust_hint(trusted: bool) -> Iterator[None]:
-    """Name the command-line option and config key in the error of a file
-    that safe loading refused."""
-    try:
-        yield
-    except CheckpointError as error:
-        if trusted or 'trusted=True' not in str(error):
-            raise
-        raise CheckpointError(
-            f'{error} (tools/train.py: --trust-checkpoint; in a config: '
-            'trust_checkpoint = True)') from error
 
 
 def _builds_wrapper_from_type(optim_wrapper: dict) -> bool:

@@ -20,7 +20,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmdeit.checkpoint import load_pretrained
+from mmdeit.checkpoint import DownloadError, load_pretrained
 from mmdeit.registry import MODELS
 from mmdeit.utils.config_paths import named_config_errors
 from .utils import compile_model
@@ -196,13 +196,19 @@ def get_model(model: Union[str, Config],
         cfg.model.pop('distillation', None)
     net = build_model_from_config(cfg)
     if pretrained:
-        report = load_pretrained(net, pretrained,
-                                 new_head=num_classes is not None)
+        try:
+            report = load_pretrained(net, pretrained,
+                                     new_head=num_classes is not None)
+        except DownloadError as error:
+            raise error.naming('pretrained') from None
         if report.norm_eps is not None:
             # the model now uses the eps of its weights (e.g. a Hugging Face
             # config's 1e-12); say so in the config it carries.
             cfg.model.backbone.pop('norm_cfg', None)
             cfg.model.backbone.norm_eps = report.norm_eps
+        if report.classes is not None:
+            # MMPretrain's attribute: the classes the weights were trained on
+            net.dataset_meta = dict(classes=report.classes)
         if report.new_head:
             with quiet_init_log():
                 net.head.init_weights()

@@ -1,7 +1,8 @@
 """The attention picture of one image: the image, the rollout of each extra
 token overlaid on it, and each token's row per layer and head."""
 import textwrap
-from typing import Sequence
+import os.path as osp
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -24,6 +25,16 @@ def upsample(grid_map: torch.Tensor, size: Sequence[int]) -> np.ndarray:
         grid_map.max() - grid_map.min()).clamp_min(1e-12)
     return F.interpolate(grid_map[None, None], size=tuple(size),
                          mode='bilinear', align_corners=False)[0, 0].numpy()
+
+
+def attention_title(path: str, predicted: int, true: Optional[int],
+                    classes: Optional[Sequence[str]]) -> str:
+    """'<file>: predicted <class>, true <class>' (the true class where it
+    is known)."""
+    def name(label: int) -> str:
+        return classes[label] if classes else str(label)
+    title = f'{osp.basename(path)}: predicted {name(predicted)}'
+    return title if true is None else f'{title}, true {name(true)}'
 
 
 def attention_figure(image: np.ndarray, rollout: torch.Tensor,

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -27,6 +28,45 @@ def load_json_log(path: str) -> Dict[str, List[dict]]:
     if not records['train'] and not records['val']:
         raise ValueError(f'{path} holds no scalar records')
     return records
+
+
+def run_folder(path: str) -> str:
+    """WORK_DIR for WORK_DIR/<timestamp>/vis_data/scalars.json (each start
+    of a run, a resumed one included, logs into a timestamp folder of its
+    own); the file itself for any other path."""
+    parts = osp.abspath(path).split(os.sep)
+    if len(parts) >= 4 and parts[-2] == 'vis_data':
+        return os.sep.join(parts[:-3])
+    return osp.abspath(path)
+
+
+def runs_of(paths: List[str]) -> Dict[str, List[str]]:
+    """The logs grouped by run folder, in the order the runs are first
+    named; each run's logs in the order of their timestamps."""
+    runs: Dict[str, List[str]] = {}
+    for path in paths:
+        runs.setdefault(run_folder(path), []).append(path)
+    return {folder: sorted(logs) for folder, logs in runs.items()}
+
+
+def join_logs(logs: Sequence[Dict[str, List[dict]]]
+              ) -> Dict[str, List[dict]]:
+    """The logs of one run that was resumed (one per start, in order) as
+    one log: each start's training records replace those of the earlier
+    starts from its first iteration on (a resumed run repeats the
+    iterations after its checkpoint), and a validation record replaces an
+    earlier one of the same step."""
+    joined: Dict[str, List[dict]] = dict(train=[], val=[])
+    for log in logs:
+        if log['train']:
+            first = min(record['step'] for record in log['train'])
+            joined['train'] = [record for record in joined['train']
+                               if record['step'] < first]
+        joined['train'] += log['train']
+        steps = {record['step'] for record in log['val']}
+        joined['val'] = [record for record in joined['val']
+                         if record['step'] not in steps] + log['val']
+    return joined
 
 
 def val_steps(log: Dict[str, List[dict]]) -> List[float]:
@@ -147,13 +187,19 @@ def run_name(path: str) -> str:
 def logs_figure(paths: Sequence[str], names: Optional[Sequence[str]],
                 keys: Sequence[str], title: Optional[str] = None,
                 window: int = 1) -> Figure:
-    """:func:`curve_figure` of the scalar logs at ``paths``, named
-    ``names`` (default: their run folders; a name taken twice gets the
-    path)."""
-    if names is not None and len(names) != len(paths):
-        raise ValueError(f'{len(names)} names for {len(paths)} logs')
-    logs: Dict[str, dict] = {}
-    for name, path in zip(names or [run_name(p) for p in paths], paths):
-        logs[name if name not in logs else f'{name} ({path})'] = \
-            load_json_log(path)
-    return curve_figure(logs, keys, title, window)
+    """:func:`curve_figure` of the scalar logs at ``paths``, one curve per
+    run folder (the logs of a resumed run joined, see :func:`join_logs`),
+    named ``names`` (default: the run folders' names; a name taken twice
+    gets the folder)."""
+    runs = runs_of(list(paths))
+    if names is not None and len(names) != len(runs):
+        raise ValueError(
+            f'{len(names)} legend names for {len(runs)} runs (the logs of '
+            f'one run folder are one run): {", ".join(runs)}')
+    curves: Dict[str, dict] = {}
+    for name, (folder, run_paths) in zip(
+            names or [run_name(logs[0]) for logs in runs.values()],
+            runs.items()):
+        curves[name if name not in curves else f'{name} ({folder})'] = \
+            join_logs([load_json_log(path) for path in run_paths])
+    return curve_figure(curves, keys, title, window)

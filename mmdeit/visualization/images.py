@@ -1,12 +1,15 @@
 """Images through a model's test pipeline, as the model sees them."""
 import os
 import os.path as osp
-from typing import List, NamedTuple, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import nn
+
+from mmdeit.checkpoint import test_pipeline_of
+from mmdeit.registry import DATASETS
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif',
                   '.tiff', '.webp')
@@ -39,10 +42,10 @@ def find_images(paths: Sequence[str]) -> List[str]:
 
 
 def test_pipeline(cfg) -> Compose:
+    """The transforms the config evaluates with."""
     from mmdeit.utils import register_all_modules
     register_all_modules()
-    pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
-    return Compose(list(pipeline))
+    return Compose(test_pipeline_of(cfg))
 
 
 def load_batch(model: nn.Module, paths: Sequence[str]) -> Batch:
@@ -59,3 +62,32 @@ def load_batch(model: nn.Module, paths: Sequence[str]) -> Batch:
         images.append(np.ascontiguousarray(image))
     data = model.data_preprocessor(data, training=False)
     return Batch(data['inputs'], images, data['data_samples'])
+
+
+def true_labels(cfg, paths: Sequence[str],
+                classes: Optional[Sequence[str]] = None
+                ) -> List[Optional[int]]:
+    """The class index of each image of ``paths`` where it is known: from
+    the config's test set when the image is one of it, else from a parent
+    folder named after a class of ``classes``; None otherwise (an image of
+    your own)."""
+    from mmdeit.utils import register_all_modules
+    register_all_modules()
+    where = {osp.realpath(path): index for index, path in enumerate(paths)}
+    labels: List[Optional[int]] = [None] * len(paths)
+    dataset_cfg = dict(cfg.test_dataloader.dataset, pipeline=[])
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+        infos = (dataset.get_data_info(i) for i in range(len(dataset)))
+        for info in infos:
+            index = where.get(osp.realpath(info.get('img_path', '')))
+            if index is not None and info.get('gt_label') is not None:
+                labels[index] = int(info['gt_label'])
+    except (OSError, ValueError, KeyError):
+        pass  # the test set is not on this machine
+    names = {name: index for index, name in enumerate(classes or ())}
+    for index, path in enumerate(paths):
+        folder = osp.basename(osp.dirname(osp.abspath(path)))
+        if labels[index] is None and folder in names:
+            labels[index] = names[folder]
+    return labels

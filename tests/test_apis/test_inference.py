@@ -70,6 +70,7 @@ def test_inferencer_batches_keep_order(model, tmp_path, monkeypatch):
                         functools.partial(ProgressBar, file=bar))
     batched = inferencer(images, batch_size=2)
     assert '5/5' in bar.getvalue() and '6/5' not in bar.getvalue()
+    assert bar.getvalue().endswith('\n')  # the next output starts a line
     shown = bar.getvalue()
     single = [inferencer(img, show_progress=False)[0] for img in images]
     assert bar.getvalue() == shown
@@ -78,3 +79,26 @@ def test_inferencer_batches_keep_order(model, tmp_path, monkeypatch):
     np.testing.assert_allclose(
         np.stack([r['pred_scores'] for r in batched]),
         np.stack([r['pred_scores'] for r in single]), atol=1e-5)
+
+
+def test_pred_class_is_always_there(tmp_path):
+    """The README's print(result['pred_class'], ...) for a model without
+    class names (the label as a string), and with the names its
+    checkpoint's meta holds (as training writes them)."""
+    image = np.random.default_rng(2).integers(0, 256, (50, 60, 3),
+                                              dtype=np.uint8)
+    plain = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', **dict(
+        TINY, head=dict(TINY['head'], num_classes=10)))
+    result = mmdeit.inference_model(plain, image)
+    assert result['pred_class'] == str(result['pred_label'])
+
+    classes = tuple(f'kind {i}' for i in range(10))
+    path = tmp_path / 'trained.pth'
+    torch.save(dict(state_dict=plain.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=classes))), path)
+    named = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', pretrained=str(path),
+                             **dict(TINY, head=dict(TINY['head'],
+                                                    num_classes=10)))
+    assert named.dataset_meta == dict(classes=classes)
+    result = mmdeit.inference_model(named, image)
+    assert result['pred_class'] == classes[result['pred_label']]

@@ -51,3 +51,22 @@ def test_dropping_on_purpose_is_recorded(tmp_path):
     assert converted['meta']['dropped_keys'] == ['pooler.dense.bias',
                                                  'pooler.dense.weight']
     assert not any(k.startswith('head.') for k in converted['state_dict'])
+
+
+def test_messages_name_the_model_the_weights_describe(monkeypatch):
+    """Not "tensors of Module": the backbone and head built from the
+    shapes."""
+    logged = []
+    monkeypatch.setattr('mmdeit.checkpoint.loading.print_log',
+                        lambda message, **kwargs: logged.append(message))
+    state = mmdeit_model('deit-tiny-distilled_pt-4xb256_in1k').state_dict()
+    check_complete(state, 'good.pth', 'mmdeit')
+    described = 'the DistilledVisionTransformer and DeiTClsHead of its shapes'
+    assert logged[-1].startswith(
+        f'loaded {len(state)} of the {len(state)} tensors of {described} '
+        'from good.pth')
+    state['head.extra'] = torch.zeros(1)
+    with pytest.raises(CheckpointError) as error:
+        check_complete(state, 'bad.pth', 'mmdeit')
+    assert f'does not fit {described}:' in str(error.value)
+    assert 'Module' not in str(error.value)

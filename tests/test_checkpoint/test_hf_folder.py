@@ -10,7 +10,8 @@ from mmengine.logging import MMLogger
 import mmdeit
 from mmdeit.checkpoint import (CheckpointError, from_mmdeit, load_pretrained,
                                read_hf_folder, save_hf, to_mmdeit)
-from mmdeit.checkpoint.hf_folder import hf_config, hf_preprocessor_config
+from mmdeit.checkpoint.exporting import processor_of
+from mmdeit.checkpoint.hf_folder import hf_config
 from mmdeit.checkpoint.layouts.hf import hf_architecture
 from tests.helpers.reference_models import (VARIANTS, full_size_model,
                                             hf_config_for, hf_model_for,
@@ -239,14 +240,18 @@ def test_export_names_classes_and_preprocessing(tmp_path):
     from mmdeit.datasets.categories import IMAGENET_CATEGORIES
     name = 'deit-base-distilled_ft-16xb32_in1k-384px'
     model = mmdeit_model(name, depth=1)
-    save_hf(model, str(tmp_path), classes=list(IMAGENET_CATEGORIES))
+    notes = save_hf(model, str(tmp_path), classes=list(IMAGENET_CATEGORIES))
+    assert notes == []  # the ImageNet evaluation has its transformers form
     config = transformers.AutoConfig.from_pretrained(tmp_path)
     assert config.id2label[0] == IMAGENET_CATEGORIES[0]
     assert config.id2label[999] == IMAGENET_CATEGORIES[999]
 
     processor = transformers.AutoImageProcessor.from_pretrained(tmp_path)
     assert type(processor).__name__ == 'DeiTImageProcessor'
-    assert hf_preprocessor_config(model)['size'] == dict(height=438, width=438)
+    # the config's test pipeline: the shorter side to 438, crop 384
+    written = processor_of(model).config
+    assert written['size'] == dict(shortest_edge=438)
+    assert written['crop_size'] == dict(height=384, width=384)
     # a plain grey image: resize and crop keep it, normalisation does not
     pixels = processor(Image.new('RGB', (500, 400), (128, 128, 128)),
                        return_tensors='pt')['pixel_values']
@@ -255,9 +260,8 @@ def test_export_names_classes_and_preprocessing(tmp_path):
     std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
     torch.testing.assert_close(pixels[0], ((128 / 255 - mean) / std).expand(
         3, 384, 384), rtol=0, atol=1e-4)
-    assert hf_preprocessor_config(
-        mmdeit_model('deit-tiny_pt-4xb256_in1k', depth=1))['crop_size'] == \
-        dict(height=224, width=224)
+    assert processor_of(mmdeit_model('deit-tiny_pt-4xb256_in1k', depth=1)
+                        ).config['crop_size'] == dict(height=224, width=224)
 
 
 def test_two_heads_need_a_distillation_token():

@@ -101,3 +101,27 @@ def test_finetune_configs_start_from_the_224_weights(name, start,
     for key, value in source_state.items():
         if key != 'backbone.pos_embed':
             torch.testing.assert_close(own[key], value, rtol=0, atol=0)
+
+
+def test_only_a_grid_that_differs_is_resized(tmp_path, monkeypatch):
+    """Weights of another width (embedding size) on the same 14x14 grid: no
+    "resized from a 14x14 grid to 14x14", the shape check names the key."""
+    import mmdeit
+    from mmdeit.checkpoint import CheckpointError
+    arch = dict(num_layers=1, num_heads=2)
+    narrow = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', backbone=dict(
+        arch=dict(arch, embed_dims=32, feedforward_channels=64)),
+        head=dict(in_channels=32))
+    path = tmp_path / 'narrow.pth'
+    torch.save(dict(state_dict=narrow.state_dict()), path)
+    wide = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', backbone=dict(
+        arch=dict(arch, embed_dims=64, feedforward_channels=64)),
+        head=dict(in_channels=64))
+    logged = []
+    monkeypatch.setattr('mmdeit.checkpoint.loading.print_log',
+                        lambda message, **kwargs: logged.append(message))
+    with pytest.raises(CheckpointError,
+                       match=r'backbone\.pos_embed: checkpoint '
+                       r'\(1, 197, 32\)'):
+        load_pretrained(wide, str(path))
+    assert not [line for line in logged if 'resized' in line]

@@ -60,3 +60,19 @@ def test_failed_publish_leaves_no_file(tmp_path):
 def test_hashed_path():
     assert hashed_path('a/b.pth', '0123456789abcdef') == 'a/b-01234567.pth'
     assert hashed_path('a/b', '0123456789abcdef') == 'a/b-01234567.pth'
+
+
+@pytest.mark.parametrize('ema, said', [(True, 'published the EMA weights '),
+                                       (False, 'published the weights ')])
+def test_publish_says_which_weights(tmp_path, monkeypatch, ema, said):
+    logged = []
+    monkeypatch.setattr('mmdeit.checkpoint.publish.print_log',
+                        lambda message, **kwargs: logged.append(message))
+    runner_checkpoint(tmp_path / 'epoch_3.pth')
+    if not ema:
+        checkpoint = torch.load(tmp_path / 'epoch_3.pth', weights_only=False)
+        del checkpoint['ema_state_dict']
+        torch.save(checkpoint, tmp_path / 'epoch_3.pth')
+    publish_checkpoint(str(tmp_path / 'epoch_3.pth'),
+                       str(tmp_path / 'deit.pth'))
+    assert logged[-1].startswith(said + f'of {tmp_path / "epoch_3.pth"} ')

@@ -43,6 +43,23 @@ def test_arbitrary_objects_need_an_explicit_trust(tmp_path):
     assert torch.equal(loaded['model']['w'], torch.ones(2))
 
 
+def test_unsafe_file_error_is_one_line_naming_the_ways_to_trust(tmp_path):
+    """The refused type and every way to trust the file, without torch's
+    whole message and its terminal colour codes."""
+    path = tmp_path / 'pickled.pth'
+    torch.save({'extra': fractions.Fraction(1, 3)}, path)
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint(str(path))
+    message = str(error.value)
+    assert message.startswith(f'cannot read checkpoint {path}: it holds an '
+                              'object of type fractions.Fraction, which ')
+    assert '\x1b' not in message and '\n' not in message
+    assert len(message) < 600
+    for way in ('--trust-checkpoint', 'trust_checkpoint = True',
+                'trusted=True'):
+        assert way in message
+
+
 def test_official_training_checkpoint_reads_without_trust(tmp_path):
     """The official DeiT code saves its command line (an argparse
     Namespace) beside the weights, optimizer and schedule."""

@@ -251,11 +251,14 @@ def test_source_chain_folder_then_url_then_apt(offline, idx_dir, tmp_path):
     assert steps[0].startswith('no folder given and dataset-fashion-mnist '
                                'not installed: downloading')
     assert steps[1].startswith('downloading file://')
-    assert steps[2].startswith('download failed: file://') and \
-        'train-images-idx3-ubyte.gz' in steps[2]
-    assert steps[3] == ('installing the Debian package: apt-get install -y '
+    # the one URL's failure said where it happened, not only at the end
+    assert steps[2].startswith('  failed (') and \
+        steps[2].endswith('); no URL left')
+    assert steps[3].startswith('download failed: file://') and \
+        'train-images-idx3-ubyte.gz' in steps[3]
+    assert steps[4] == ('installing the Debian package: apt-get install -y '
                         '--no-install-recommends dataset-fashion-mnist')
-    assert steps[4] == ('the Debian package dataset-fashion-mnist, '
+    assert steps[5] == ('the Debian package dataset-fashion-mnist, '
                         f'installed now: {source}')
 
     # next time the installed package is found without network or apt
@@ -289,6 +292,32 @@ def test_source_chain_prefers_a_download(offline, idx_dir, tmp_path,
                                         report=steps.append) == \
         str(out / 'raw')
     assert steps == [f'downloaded before: {out / "raw"}']
+
+
+def test_a_failed_url_is_said_before_the_next(offline, idx_dir, tmp_path,
+                                              monkeypatch):
+    """The first URL fails (offline), the mirror serves: each step is
+    said as it happens."""
+    apt, steps = offline
+    mirror = tmp_path / 'mirror'
+    mirror.mkdir()
+    write_split(mirror, 'train', *fake_split(30, 0))
+    write_split(mirror, 'test', *fake_split(12, 1))
+    monkeypatch.setattr(fashion_mnist, 'MD5', {
+        name: hashlib.md5((mirror / name).read_bytes()).hexdigest()
+        for name in fashion_mnist.MD5})
+    offline_url = (tmp_path / 'offline').as_uri() + '/'
+    fashion_mnist.download(str(tmp_path / 'raw'),
+                           (offline_url, mirror.as_uri() + '/'),
+                           report=steps.append)
+    name = 'train-images-idx3-ubyte.gz'
+    assert steps[:3] == [
+        f'downloading {offline_url}{name}', steps[1],
+        f'downloading {mirror.as_uri()}/{name}']
+    assert steps[1].startswith('  failed (') and \
+        steps[1].endswith('); trying the next URL')
+    # each of the four files: the offline URL's failure, then the mirror
+    assert len([step for step in steps if step.startswith('  failed')]) == 4
 
 
 def test_apt_install_updates_lists_first_on_a_fresh_machine(offline,

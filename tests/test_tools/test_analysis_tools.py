@@ -14,7 +14,8 @@ import torch
 
 from mmdeit.apis import get_model
 from mmdeit.evaluation import read_predictions
-from mmdeit.visualization import run_name
+from mmdeit.visualization import attention_figure, curves, run_name
+from mmdeit.visualization.curves import series
 from tests.helpers.repo import ROOT, load_tool
 CONFIG = '''
 _base_ = ['{base}']
@@ -73,6 +74,35 @@ def test_vis_attention_writes_one_png_per_image(tiny_run, tmp_path):
         '0_attention.png', '1_attention.png', 'class_1_0_attention.png']
     height, width, _ = png_shape(Path(written[0]))
     assert height > 300 and width > 400
+
+
+def test_vis_attention_titles_name_the_true_class(tiny_run, tmp_path,
+                                                  monkeypatch):
+    """Beside the prediction, the true class: from the config's test set,
+    from a folder named after a class, or none for an image of one's own."""
+    config, checkpoint, images = tiny_run
+    mine = tmp_path / 'mine'
+    (mine / 'green').mkdir(parents=True)
+    cv2.imwrite(str(mine / 'green' / 'leaf.png'),
+                np.full((32, 32, 3), (30, 200, 30), np.uint8))
+    cv2.imwrite(str(mine / 'photo.png'), np.zeros((32, 32, 3), np.uint8))
+    tool = load_tool('tools/visualization/vis_attention.py')
+    titles = []
+
+    def record(*args, title):
+        titles.append(title)
+        return attention_figure(*args, title=title)
+    monkeypatch.setattr(tool, 'attention_figure', record)
+    tool.main([str(config), str(checkpoint), str(images / 'class_2' / '1.png'),
+               str(mine), '--out-dir', str(tmp_path / 'out')])
+    names = ['red', 'green', 'blue']
+    assert [t.split(': ')[0] for t in titles] == ['1.png', 'photo.png',
+                                                  'leaf.png']
+    for title, true in zip(titles, ['blue', None, 'green']):
+        predicted = title.split('predicted ')[1].split(',')[0]
+        assert predicted in names
+        assert title.endswith(f', true {true}') if true else \
+            'true' not in title
 
 
 def test_token_similarity_prints_plots_and_saves(tiny_run, tmp_path, capsys):
@@ -172,6 +202,39 @@ def test_analyze_logs_plots_and_times_a_log(tmp_path, capsys):
     # the first record of the epoch is left out: mean of 0.2, 0.3, 0.4
     assert 'average iter time: 0.3000 s/iter' in printed
     assert run_name(str(log)) == 'run'
+
+
+def test_plot_curve_joins_a_resumed_run(tmp_path, monkeypatch):
+    """work_dirs/a/*/vis_data/scalars.json of a run that was resumed: one
+    curve per run folder, the repeated iterations taken from the later
+    start; --legend names runs."""
+    def write(run, stamp, steps, loss):
+        log = tmp_path / run / stamp / 'vis_data' / 'scalars.json'
+        log.parent.mkdir(parents=True)
+        log.write_text(''.join(json.dumps(dict(
+            lr=1e-3, loss=loss(step), epoch=1, iter=step, step=step)) + '\n'
+            for step in steps))
+        return str(log)
+    logs = [write('a', '20260101_000000', range(1, 7), lambda s: 10.0),
+            write('a', '20260102_000000', range(5, 9), lambda s: 1.0 / s),
+            write('b', '20260101_000000', range(1, 9), lambda s: 2.0)]
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
+    drawn = {}
+    original = curves.curve_figure
+
+    def capture(named_logs, *args):
+        drawn.update(named_logs)
+        return original(named_logs, *args)
+    monkeypatch.setattr(curves, 'curve_figure', capture)
+    tool.main(['plot_curve', *logs, '--legend', 'resumed', 'plain',
+               '--out', str(tmp_path / 'curves.png')])
+    assert list(drawn) == ['resumed', 'plain']
+    steps, losses = series(drawn['resumed'], 'loss')
+    assert steps == list(range(1, 9))
+    assert losses == [10.0] * 4 + [1.0 / s for s in range(5, 9)]
+    with pytest.raises(SystemExit, match='3 legend names for 2 runs'):
+        tool.main(['plot_curve', *logs, '--legend', 'x', 'y', 'z',
+                   '--out', str(tmp_path / 'curves.png')])
 
 
 def test_demo_figures_of_a_runs_folder(tiny_run, tmp_path):

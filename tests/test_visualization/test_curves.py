@@ -67,3 +67,17 @@ def test_bad_line_names_file_and_line(tmp_path):
     path.write_text(json.dumps(RECORDS[0]) + '\n{not json\n')
     with pytest.raises(ValueError, match='broken.json, line 2'):
         load_json_log(str(path))
+
+
+def test_a_resumed_run_is_one_series():
+    """Killed during epoch 2 after iteration 6, resumed from the checkpoint
+    of iteration 4: the second start repeats iterations 5 and 6."""
+    from mmdeit.visualization.curves import join_logs
+    first = dict(train=[dict(RECORDS[i]) for i in (0, 1, 3)],
+                 val=[dict(RECORDS[2])])
+    first['train'][-1]['loss'] = 9.9  # iteration 6 of the killed start
+    second = dict(train=[dict(RECORDS[i]) for i in (3, 4)],
+                  val=[dict(RECORDS[5])])
+    joined = join_logs([first, second])
+    assert series(joined, 'loss') == ([2, 4, 6, 8], [2.0, 1.6, 1.2, 1.0])
+    assert series(joined, 'accuracy/top1') == ([4, 8], [40.0, 55.0])

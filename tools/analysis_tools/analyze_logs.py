@@ -9,7 +9,10 @@
 LOG.json is WORK_DIR/<timestamp>/vis_data/scalars.json (or the
 <timestamp>.json beside it): one JSON record per logged step. Training
 records (those with an lr) are plotted against their iteration; validation
-records of an epoch-based loop at the last iteration of their epoch.
+records of an epoch-based loop at the last iteration of their epoch. The
+logs of one run folder (a resumed run logs into a timestamp folder per
+start) are joined into one curve, the later start's records replacing the
+iterations it repeated.
 """
 import argparse
 
@@ -25,7 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     plot.add_argument('--keys', nargs='+', default=['loss'],
                       help='scalars to plot, one panel each (default loss)')
     plot.add_argument('--legend', nargs='+',
-                      help='one name per log (default: the run folder)')
+                      help='one name per run (default: the run folder); '
+                      'the logs of one run folder (a resumed run) are one '
+                      'curve')
     plot.add_argument('--title', help='title of the figure')
     plot.add_argument('--window-size', type=int, default=1,
                       help='running mean over this many points')

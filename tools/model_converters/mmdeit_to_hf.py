@@ -5,8 +5,9 @@
 CONFIG: a config file or zoo name; CKPT: its weights in any layout mmdeit
 reads (the position embedding is resized to the config's image size).
 OUT_DIR receives config.json, model.safetensors and preprocessor_config.json
-(DeiTImageProcessor: bicubic resize to size / 0.875, centre crop, ImageNet
-mean/std). A distilled model with two heads becomes
+(a DeiTImageProcessor written from the config's test pipeline and data
+preprocessor: resize, centre crop, mean/std; what transformers cannot do as
+the pipeline does is printed). A distilled model with two heads becomes
 ``DeiTForImageClassificationWithTeacher``, one with a single head
 ``DeiTForImageClassification``, a model without distillation token
 ``ViTForImageClassification`` (as the Hub's facebook/deit-* models); each
@@ -31,8 +32,10 @@ def main(argv=None) -> str:
     meta = read_checkpoint(args.checkpoint).get('meta')
     classes = default_classes(model.head.num_classes, meta,
                               IMAGENET_CATEGORIES)
-    save_hf(model, args.out_dir, classes=classes)
+    notes = save_hf(model, args.out_dir, classes=classes)
     print(f'{args.checkpoint} -> {args.out_dir}')
+    for note in notes:
+        print(f'note: {note}')
     return args.out_dir
 
 

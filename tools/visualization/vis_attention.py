@@ -1,13 +1,16 @@
 """Draw what the class and distillation tokens of a DeiT attend to.
 
     python tools/visualization/vis_attention.py CONFIG CHECKPOINT IMAGE...
-        --out-dir DIR [--layers 0 1 ...] [--cfg-options key=value ...]
+        --out-dir DIR [--max-images 16] [--batch-size 8]
+        [--cfg-options key=value ...]
 
 IMAGE may be files or folders (searched recursively). For each image,
 DIR/<image name>_attention.png shows the input as the model sees it (the
 config's test pipeline), the attention rollout of each extra token overlaid
 on it, and a layers x heads grid of each token's attention row over the
-patch grid. The weights are recomputed explicitly beside the model's fused
+patch grid; its title names the prediction and, where it is known (an
+image of the config's test set, or in a folder named after its class), the
+true class. The weights are recomputed explicitly beside the model's fused
 attention (see mmdeit.visualization.record_attention).
 """
 import argparse

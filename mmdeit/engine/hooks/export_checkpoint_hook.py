@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmdeit.checkpoint import (default_classes, read_checkpoint, save_hf,
-                               save_timm)
+                               save_timm, test_pipeline_of)
 from mmdeit.checkpoint.publish import publish_checkpoint
 from mmdeit.datasets.categories import IMAGENET_CATEGORIES
 from mmdeit.registry import HOOKS
@@ -95,6 +95,7 @@ class ExportCheckpointHook(Hook):
             classes = default_classes(model.head.num_classes,
                                       checkpoint.get('meta'),
                                       IMAGENET_CATEGORIES)
-            save_hf(model, osp.join(out_dir, f'{name}_hf'), state, classes)
+            save_hf(model, osp.join(out_dir, f'{name}_hf'), state, classes,
+                    test_pipeline_of(runner.cfg))
         runner.logger.info(f'ExportCheckpointHook: {checkpoint_path} -> '
                            f'{out_dir}')

@@ -79,7 +79,7 @@ class Accuracy(BaseMetric):
         for name in results[0]['scores']:
             scores = torch.stack([result['scores'][name]
                                   for result in results])
-            if max(self.topk) > scores.shape[1]:
+            if max(self.topk) >= scores.shape[1]:
                 print_log(f'top-{max(self.topk)} accuracy of '
                           f'{scores.shape[1]} classes is 100% by definition',
                           logger='current', level=logging.WARNING)

@@ -12,7 +12,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from torch import nn
 
-from mmdeit.checkpoint import is_url
+from mmdeit.checkpoint import DownloadError, is_url
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from mmdeit.utils.config_errors import (NOT_SET, ConfigValueError,
@@ -138,6 +138,8 @@ def build_teacher(teacher: Union[dict, nn.Module],
             '(random weights)', OWNER)
     try:
         model = get_model(cfg, pretrained=checkpoint or False)
+    except DownloadError as error:
+        raise error.naming('model.teacher.checkpoint') from None
     except ConfigValueError as error:
         # located in the teacher's config: name it from the student's
         if isinstance(teacher['cfg'], dict):
@@ -329,21 +331,33 @@ class DistilledImageClassifier(ImageClassifier):
         return samples
 
 
+def normalisation_of(preprocessor: Optional[nn.Module]) -> Optional[dict]:
+    """``dict(mean=(...), std=(...), to_rgb=...)`` of a data preprocessor
+    (plain numbers, 0-255 scale), or None when it does not normalise."""
+    mean = getattr(preprocessor, 'mean', None)
+    std = getattr(preprocessor, 'std', None)
+    if mean is None or std is None:
+        return None
+    return dict(mean=tuple(round(v, 4) for v in mean.flatten().tolist()),
+                std=tuple(round(v, 4) for v in std.flatten().tolist()),
+                to_rgb=bool(getattr(preprocessor, 'to_rgb', False)))
+
+
 def check_same_normalisation(student: nn.Module,
                              teacher: Optional[nn.Module]) -> None:
     """The teacher is fed the student's normalised batch: refuse a teacher
-    whose own preprocessor normalises differently."""
-    if teacher is None:
+    whose own preprocessor normalises differently, naming both settings and
+    the keys that set them."""
+    ours, theirs = normalisation_of(student), normalisation_of(teacher)
+    if ours is None or theirs is None or ours == theirs:
         return
-    for name in ('mean', 'std', 'to_rgb'):
-        ours, theirs = getattr(student, name, None), getattr(teacher, name,
-                                                             None)
-        if ours is None or theirs is None:
-            continue
-        same = torch.equal(ours.cpu(), theirs.cpu()) \
-            if isinstance(ours, torch.Tensor) else ours == theirs
-        if not same:
-            raise ValueError(
-                f'the teacher expects other inputs than the student (data '
-                f'preprocessor {name}: {theirs} vs {ours}); it would see '
-                'the student\'s normalised batch')
+
+    def said(values: dict) -> str:
+        return (f"mean={list(values['mean'])}, std={list(values['std'])}, "
+                f"to_rgb={values['to_rgb']}")
+    raise ValueError(
+        'the teacher expects other inputs than the student: it is fed the '
+        "student's normalised batch, but its config normalises with "
+        f'{said(theirs)} where the student\'s does with {said(ours)}. Make '
+        'them equal: data_preprocessor (mean, std, to_rgb) in the teacher\'s '
+        "config (model.teacher.cfg) or in the student's config")

@@ -80,3 +80,18 @@ def test_rejects_bad_topk_and_labels():
     with pytest.raises(ValueError, match='one gt_label'):
         Accuracy().process(None, [dict(pred_score=torch.ones(3),
                                        gt_label=torch.tensor([0, 1]))])
+
+
+@pytest.mark.parametrize('classes, warned', [(3, True), (5, True),
+                                             (6, False)])
+def test_top5_of_at_most_5_classes_is_flagged(monkeypatch, classes, warned):
+    """top-k of k classes or fewer counts every sample as correct."""
+    logged = []
+    monkeypatch.setattr('mmdeit.evaluation.metrics.accuracy.print_log',
+                        lambda message, **kwargs: logged.append(message))
+    scores = torch.rand(4, classes)
+    result = evaluate(METRICS.build(dict(type='Accuracy')), scores,
+                      [0, 1, 2, 0])
+    assert (result['accuracy/top5'] == 100.0) or not warned
+    expected = [f'top-5 accuracy of {classes} classes is 100% by definition']
+    assert logged == (expected if warned else [])
