@@ -143,10 +143,12 @@ def main(argv=None) -> dict:
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
 
-    check_data(cfg, ['test_dataloader'])  # before the model and its teacher
     # a wrong value ends in a line naming its key, the value and what is
     # allowed
     with named_config_errors(cfg):
+        # the data first: a missing dataset is told before a teacher
+        # downloads
+        check_data(cfg, ['test_dataloader'])
         runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
             else Runner.from_cfg(cfg)
         model = runner.model.module if is_model_wrapper(runner.model) \

@@ -121,11 +121,12 @@ def main(argv=None) -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, cfg.launcher)
     configure_cuda_transfers(cfg)  # pinned memory, non-blocking copies
-    # the data first: a missing dataset is told before a teacher downloads
-    check_data(cfg, ['train_dataloader', 'val_dataloader'])
     # a wrong value ends in a line naming its key, the value and what is
     # allowed
     with named_config_errors(cfg):
+        # the data first: a missing dataset is told before a teacher
+        # downloads
+        check_data(cfg, ['train_dataloader', 'val_dataloader'])
         runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
             else Runner.from_cfg(cfg)
         run_training(runner)

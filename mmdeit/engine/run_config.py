@@ -6,6 +6,7 @@ from typing import Sequence
 from mmengine.config import Config
 
 from mmdeit.registry import DATASETS
+from mmdeit.utils.config_errors import ConfigPathError
 
 # mmengine's Runner wants each of these groups all set or all None.
 TRAIN_PART = ('train_dataloader', 'train_cfg', 'optim_wrapper',
@@ -47,7 +48,9 @@ def check_data(cfg: Config, loaders: Sequence[str]) -> None:
 
     Raises:
         FileNotFoundError: a ``data_root``, image folder or annotation file
-            is missing; the message names the path and the loader.
+            is missing; the message names the path and the loader (a
+            :class:`ConfigPathError` at the dataset's key where the dataset
+            names the argument).
     """
     for name in loaders:
         loader = cfg.get(name)
@@ -55,13 +58,19 @@ def check_data(cfg: Config, loaders: Sequence[str]) -> None:
                 not isinstance(loader.get('dataset'), dict):
             continue
         dataset = _lazy(copy.deepcopy(loader['dataset']))
+        hint = ('Put the data there, or point the config at it (e.g. '
+                f'--cfg-options {name}.dataset.data_root=DIR)')
         try:
             DATASETS.build(dataset)
+        except ConfigPathError as error:
+            # a path the dataset names as one of its arguments
+            raise ConfigPathError(
+                error.key, error.value, f'{error.allowed}. {hint}',
+                error.owner).at(f'{name}.dataset.{error.key}') from error
         except FileNotFoundError as error:
             raise FileNotFoundError(
-                f'{name}.dataset ({dataset.get("type")}): {error}. Put the '
-                'data there, or point the config at it (e.g. --cfg-options '
-                f'{name}.dataset.data_root=DIR)') from error
+                f'{name}.dataset ({dataset.get("type")}): {error}. '
+                f'{hint}') from error
         except TypeError as error:
             if 'lazy_init' not in str(error):
                 raise

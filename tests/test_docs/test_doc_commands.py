@@ -453,7 +453,7 @@ def make_sandbox(folder: Path) -> Path:
       its config reads them;
     - ``work_dirs/a``: the logs of a run resumed once (two starts), and
       ``work_dirs/b`` of a run started once;
-    - ``work_dirs/{teacher,plain,hard}/test_metrics.json``, as
+    - ``work_dirs/demo/seed0/{teacher,student,hard}/test_metrics.json``, as
       tools/test.py writes them;
     - ``tools`` and the folders of ``configs``, linked; ``bin/python``
       running this interpreter.
@@ -463,8 +463,8 @@ def make_sandbox(folder: Path) -> Path:
     from mmengine.config import Config
 
     import mmdeit
+    from mmdeit.datasets import fashion_mnist
     from tests.helpers.idx_files import IDX_FILES, write_idx
-    from tests.helpers.repo import load_tool
     rng = np.random.default_rng(0)
     data = folder / 'data' / 'fashion_mnist'
     (data / 'raw').mkdir(parents=True)
@@ -476,9 +476,8 @@ def make_sandbox(folder: Path) -> Path:
         image_file, label_file = IDX_FILES[split]
         write_idx(data / 'raw' / f'{image_file}.gz', images)
         write_idx(data / 'raw' / f'{label_file}.gz', labels)
-    converter = load_tool('tools/dataset_converters/fashion_mnist.py')
     with contextlib.redirect_stdout(io.StringIO()):
-        converter.convert(str(data / 'raw'), str(data))
+        fashion_mnist.convert(str(data / 'raw'), str(data))
     tests = sorted((data / 'test').glob('*.png'))
     for index, path in enumerate(tests[:2], 1):
         cv2.imwrite(str(folder / f'img{index}.jpg'), cv2.imread(str(path)))
@@ -510,12 +509,12 @@ def make_sandbox(folder: Path) -> Path:
         log.write_text(scalars(steps, 4, lambda s: 2.0 / s ** 0.5))
     heads = dict(cls=66.9, dist=66.95, teacher=82.85)
     for run, metrics in (('teacher', {'accuracy/top1': 82.85}),
-                         ('plain', {'accuracy/top1': 66.7}),
+                         ('student', {'accuracy/top1': 66.7}),
                          ('hard', {'accuracy/top1': 66.8,
                                    'accuracy/teacher_agreement': 70.55,
                                    **{f'accuracy/top1_{head}': value
                                       for head, value in heads.items()}})):
-        path = folder / 'work_dirs' / run / 'test_metrics.json'
+        path = folder / 'work_dirs/demo/seed0' / run / 'test_metrics.json'
         path.parent.mkdir(parents=True, exist_ok=True)
         metrics['accuracy/top5'] = 98.0
         path.write_text(json.dumps(dict(config=f'{run}.py',

@@ -65,6 +65,7 @@ def test_check_data_names_the_loader_and_path(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         check_data(cfg, ['train_dataloader', 'val_dataloader'])
     message = str(error.value)
-    assert message.startswith('val_dataloader.dataset (CustomDataset): ')
+    # the key at fault, its value, the path it gave
+    assert message.startswith("val_dataloader.dataset.data_prefix='nowhere'")
     assert str(Path(tmp_path / 'data' / 'nowhere')) in message
     assert 'val_dataloader.dataset.data_root=DIR' in message

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmdeit.apis import get_model
+from mmdeit.apis import analysis, get_model
 from mmdeit.evaluation import read_predictions
 from mmdeit.visualization import attention_figure, curves, run_name
 from mmdeit.visualization.curves import series
@@ -92,7 +92,7 @@ def test_vis_attention_titles_name_the_true_class(tiny_run, tmp_path,
     def record(*args, title):
         titles.append(title)
         return attention_figure(*args, title=title)
-    monkeypatch.setattr(tool, 'attention_figure', record)
+    monkeypatch.setattr(analysis, 'attention_figure', record)
     tool.main([str(config), str(checkpoint), str(images / 'class_2' / '1.png'),
                str(mine), '--out-dir', str(tmp_path / 'out')])
     names = ['red', 'green', 'blue']

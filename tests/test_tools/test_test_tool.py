@@ -60,8 +60,8 @@ def test_missing_data_is_told_before_the_teacher(tmp_path, monkeypatch):
     config = ROOT / 'configs/deit/deit-small-distilled_pt-4xb256_in1k.py'
     with pytest.raises(FileNotFoundError) as error:
         train.main([str(config), '--work-dir', str(tmp_path / 'work')])
-    assert str(error.value).startswith('train_dataloader.dataset (ImageNet)')
-    assert "'data/imagenet'" in str(error.value)
+    assert str(error.value).startswith(
+        "train_dataloader.dataset.data_root='data/imagenet'")
     assert not fetched
 
     test = load_tool('tools/test.py')

@@ -17,7 +17,6 @@ NOT_YET_THIN = {
     'tools/analysis_tools/benchmark.py',
     'tools/analysis_tools/benchmark_distill.py',
     'tools/analysis_tools/benchmark_train.py',
-    'tools/analysis_tools/gpu_check.py',
 }
 SCRIPT_NAMES = {Path(script).stem for script in SCRIPTS}
 
