@@ -1,8 +1,9 @@
 """Evaluate a checkpoint on the config's test set and print its metrics.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--out-item metrics|pred] [--compile] [--trust-checkpoint]
-        [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+        [--out-item metrics|pred] [--compile] [--precision fp32|bf16|auto]
+        [--trust-checkpoint] [--cfg-options key=value ...]
+        [--launcher none|pytorch|slurm]
 
 CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
 mmengine's training checkpoints, official DeiT/timm, MMPretrain, Hugging
@@ -11,28 +12,30 @@ a distilled model) and written as JSON to WORK_DIR/test_metrics.json and,
 with ``--out``, to that file too. With ``--out-item pred``, ``--out``
 receives every image's label and per-head class scores instead (a torch
 file of tensors; see ``mmdeit.evaluation.read_predictions``), which
-tools/analysis_tools/confusion_matrix.py reads.
+tools/analysis_tools/confusion_matrix.py reads. ``--precision bf16`` runs
+the backbone with its weights cast to bfloat16 once (``auto``: where the CPU
+has AVX512-BF16 or AMX, or the GPU supports bf16); images and scores stay
+float32.
 """
 import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdeit.checkpoint import load_pretrained  # noqa: E402
-from mmdeit.evaluation.tables import metrics_table  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.registry import RUNNERS  # noqa: E402
-from mmdeit.utils import (configure_cuda_transfers,  # noqa: E402
-                          register_all_modules, setup_cpu_distributed)
-from mmdeit.utils.registry_hints import unknown_type_hints  # noqa: E402
+from mmdeit.checkpoint import load_pretrained
+from mmdeit.evaluation.tables import metrics_table
+from mmdeit.models.utils import compile_model
+from mmdeit.models.utils.precision import (PRECISIONS, resolve_precision,
+                                           set_inference_precision)
+from mmdeit.registry import RUNNERS
+from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
+                          setup_cpu_distributed)
+from mmdeit.utils.registry_hints import unknown_type_hints
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,6 +65,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='torch.compile the backbone and head (config key "compile": '
         'True or a dict of torch.compile arguments)')
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32; bf16: the backbone in bfloat16, its weights cast once; '
+        'auto: bf16 where the device has bf16 units')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -132,6 +141,8 @@ def main(argv=None) -> dict:
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
+    device = next(model.parameters()).device
+    set_inference_precision(model, resolve_precision(args.precision, device))
     # mmengine compiles for training only
     compile_model(model, cfg.get('compile'))
     metrics = to_json(runner.test())

@@ -8,6 +8,9 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import nn
 
+from mmdeit.models.utils import compile_model
+from mmdeit.models.utils.precision import (resolve_precision,
+                                           set_inference_precision)
 from mmdeit.models.zoo import get_model
 from .onnx_model import OnnxClassifier, is_onnx_file
 
@@ -44,6 +47,9 @@ class ImageClassificationInferencer:
         device: where to run (a PyTorch model).
         compile: True or ``torch.compile`` arguments: compile a PyTorch
             model's backbone and head (see get_model).
+        precision: 'fp32', 'bf16' or 'auto' for a PyTorch model (see
+            get_model: bf16 casts the backbone's weights once; images and
+            scores stay float32).
 
     Calling it with images (paths or HxWx3 BGR uint8 arrays) returns one dict
     per image: ``pred_label`` (int), ``pred_score`` (float), ``pred_scores``
@@ -54,21 +60,27 @@ class ImageClassificationInferencer:
     def __init__(self, model: Union[str, nn.Module, OnnxClassifier],
                  pretrained: Union[bool, str] = False,
                  device: Optional[str] = None,
-                 compile: Union[bool, dict] = False):
+                 compile: Union[bool, dict] = False,
+                 precision: str = 'fp32'):
         if is_onnx_file(model):
             model = OnnxClassifier(model)
         if isinstance(model, OnnxClassifier):
-            if pretrained or compile or device not in (None, 'cpu'):
-                raise ValueError('pretrained, compile and device do not apply '
-                                 f'to an ONNX model ({model.path}); it runs '
-                                 'on its onnxruntime session')
+            if pretrained or compile or device not in (None, 'cpu') \
+                    or precision != 'fp32':
+                raise ValueError('pretrained, compile, device and precision '
+                                 f'do not apply to an ONNX model '
+                                 f'({model.path}); it runs on its '
+                                 'onnxruntime session in float32')
         elif not isinstance(model, nn.Module):
             model = get_model(model, pretrained=pretrained,
-                              device=device or 'cpu', compile=compile)
+                              device=device or 'cpu', compile=compile,
+                              precision=precision)
         else:
             if device is not None:
                 model = model.to(device)
-            from mmdeit.models.utils import compile_model
+            device = next(model.parameters()).device
+            model = set_inference_precision(
+                model, resolve_precision(precision, device))
             model = compile_model(model, compile)
         if getattr(model, 'cfg', None) is None:
             raise ValueError('the model has no cfg to take its test pipeline '
