@@ -29,7 +29,7 @@ from mmengine.runner import Runner
 
 from mmdeit.checkpoint import load_pretrained
 from mmdeit.evaluation.tables import metrics_table
-from mmdeit.models.utils import compile_model
+from mmdeit.models.utils import compile_model, inference_compile_options
 from mmdeit.models.utils.precision import (PRECISIONS, resolve_precision,
                                            set_inference_precision)
 from mmdeit.registry import RUNNERS
@@ -143,8 +143,8 @@ def main(argv=None) -> dict:
     load_pretrained(model, args.checkpoint, trusted=args.trust_checkpoint)
     device = next(model.parameters()).device
     set_inference_precision(model, resolve_precision(args.precision, device))
-    # mmengine compiles for training only
-    compile_model(model, cfg.get('compile'))
+    # mmengine compiles for training only; testing can freeze the weights
+    compile_model(model, inference_compile_options(cfg.get('compile')))
     metrics = to_json(runner.test())
 
     if is_main_process():

@@ -8,7 +8,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from mmdeit.models.utils import compile_model
+from mmdeit.models.utils import compile_model, inference_compile_options
 from mmdeit.models.utils.precision import (resolve_precision,
                                            set_inference_precision)
 from mmdeit.models.zoo import get_model
@@ -46,7 +46,9 @@ class ImageClassificationInferencer:
         pretrained: weights when ``model`` is a name or path (see get_model).
         device: where to run (a PyTorch model).
         compile: True or ``torch.compile`` arguments: compile a PyTorch
-            model's backbone and head (see get_model).
+            model's backbone and head (see get_model), with inductor's
+            ``freezing`` (the weights folded into the graph as constants;
+            see :func:`mmdeit.models.utils.inference_compile_options`).
         precision: 'fp32', 'bf16' or 'auto' for a PyTorch model (see
             get_model: bf16 casts the backbone's weights once; images and
             scores stay float32).
@@ -73,7 +75,8 @@ class ImageClassificationInferencer:
                                  'onnxruntime session in float32')
         elif not isinstance(model, nn.Module):
             model = get_model(model, pretrained=pretrained,
-                              device=device or 'cpu', compile=compile,
+                              device=device or 'cpu',
+                              compile=inference_compile_options(compile),
                               precision=precision)
         else:
             if device is not None:
@@ -81,7 +84,7 @@ class ImageClassificationInferencer:
             device = next(model.parameters()).device
             model = set_inference_precision(
                 model, resolve_precision(precision, device))
-            model = compile_model(model, compile)
+            model = compile_model(model, inference_compile_options(compile))
         if getattr(model, 'cfg', None) is None:
             raise ValueError('the model has no cfg to take its test pipeline '
                              'from; build it with mmdeit.get_model')
