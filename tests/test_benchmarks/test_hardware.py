@@ -55,3 +55,22 @@ def test_machine_line_names_flags_threads_and_load():
     line = describe_machine()
     for word in ('avx512_bf16=', 'amx_bf16=', 'threads', 'load average'):
         assert word in line
+
+
+@pytest.mark.parametrize('grad', [False, True])
+def test_a_deits_shapes_are_its_four_linear_layers_per_block_and_head(grad):
+    import mmdeit
+    model = mmdeit.get_model('deit-tiny_pt-4xb256_in1k', backbone=dict(
+        arch=dict(embed_dims=64, num_layers=2, num_heads=2,
+                  feedforward_channels=128), img_size=32, patch_size=8),
+        head=dict(in_channels=64, num_classes=10))
+    x = torch.randn(2, 3, 32, 32)
+    # without a gradient the layers run oneDNN's fused kernels
+    with torch.set_grad_enabled(grad):
+        shapes = linear_shapes(model, lambda: model(x))
+    rows = 2 * (16 + 1)
+    assert shapes == {(rows, 64, 192): 2,   # qkv
+                      (rows, 64, 64): 2,    # proj
+                      (rows, 64, 128): 2,   # fc1 (with its GELU)
+                      (rows, 128, 64): 2,   # fc2
+                      (2, 64, 10): 1}       # head

@@ -16,7 +16,7 @@ from torch import nn
 from mmdeit.registry import MODELS
 from ..utils import PatchEmbed, resize_pos_embed, to_2tuple
 from ..utils.attention import qkv_attention
-from ..utils.fused import Linear, linear_gelu
+from ..utils.fused import Linear, LinearGELU
 
 ARCH_SETTINGS: Dict[str, dict] = {
     'deit-tiny': dict(embed_dims=192, num_layers=12, num_heads=3,
@@ -121,19 +121,19 @@ class MultiheadAttention(nn.Module):
 class FFN(nn.Module):
     """Two-layer MLP with (exact) GELU. Shapes: (N, L, C) -> (N, L, C).
 
-    The GELU is applied with ``fc1`` by :func:`linear_gelu`, one fused
-    kernel in CPU inference.
+    ``fc1`` applies the GELU itself (:class:`LinearGELU`, one fused kernel
+    in CPU inference).
     """
 
     def __init__(self, embed_dims: int, feedforward_channels: int,
                  drop: float = 0.):
         super().__init__()
-        self.fc1 = Linear(embed_dims, feedforward_channels)
+        self.fc1 = LinearGELU(embed_dims, feedforward_channels)
         self.fc2 = Linear(feedforward_channels, embed_dims)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(linear_gelu(x, self.fc1))))
+        return self.drop(self.fc2(self.drop(self.fc1(x))))
 
 
 class TransformerEncoderLayer(nn.Module):

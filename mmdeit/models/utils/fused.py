@@ -65,3 +65,13 @@ class Linear(nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return linear(x, self)
+
+
+class LinearGELU(nn.Linear):
+    """``nn.Linear`` followed by the exact GELU, fused into one kernel in
+    CPU inference (see :func:`linear_gelu`); the parameters and state dict
+    of ``nn.Linear``. Its output (what a forward hook sees) is the GELU's.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return linear_gelu(x, self)

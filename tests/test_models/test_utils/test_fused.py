@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from mmdeit.models.utils.fused import Linear, linear, linear_gelu
+from mmdeit.models.utils.fused import Linear, LinearGELU, linear, linear_gelu
 
 ONEDNN = torch.ops.mkldnn._linear_pointwise.default
 BF16 = pytest.mark.skipif(
@@ -90,12 +90,20 @@ def test_autocast_is_left_to_autocast():
     assert ONEDNN not in ops and out.dtype == torch.bfloat16
 
 
-def test_linear_module_keeps_the_state_dict_of_nn_linear():
-    layer = Linear(4, 6)
+@pytest.mark.parametrize('module, activation', [
+    (Linear, lambda x: x), (LinearGELU, F.gelu)])
+def test_modules_keep_the_state_dict_of_nn_linear(module, activation):
+    layer = module(4, 6)
     assert isinstance(layer, nn.Linear)
     assert set(layer.state_dict()) == {'weight', 'bias'}
     plain = nn.Linear(4, 6)
     plain.load_state_dict(layer.state_dict())
     x = torch.randn(2, 4)
+    seen = []
+    layer.register_forward_hook(lambda m, args, out: seen.append(out))
     with torch.no_grad():
-        torch.testing.assert_close(layer(x), plain(x), rtol=0, atol=1e-6)
+        out = layer(x)
+        torch.testing.assert_close(out, activation(plain(x)), rtol=0,
+                                   atol=1e-6)
+    # hooks on the module see its output
+    assert len(seen) == 1 and seen[0] is out
