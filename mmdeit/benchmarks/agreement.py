@@ -4,7 +4,7 @@ inferencer (the config's test pipeline)."""
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Union
+from typing import List, Sequence
 
 import numpy as np
 from torch import nn

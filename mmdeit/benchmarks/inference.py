@@ -19,7 +19,6 @@ bfloat16, so that the fractions of both peaks see the same machine.
 import copy
 import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Sequence, Tuple
