@@ -1,8 +1,8 @@
 """Evaluate a checkpoint on the config's test set and print its metrics.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-        [--out-item metrics|pred] [--compile] [--trust-checkpoint]
-        [--real REAL_JSON] [--v2 V2_FOLDER]
+        [--out-item metrics|pred] [--compile] [--precision fp32|bf16|auto]
+        [--trust-checkpoint] [--real REAL_JSON] [--v2 V2_FOLDER]
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
 
 CHECKPOINT is a path or URL in any layout mmdeit reads (its own or
@@ -12,7 +12,10 @@ a distilled model) and written as JSON to WORK_DIR/test_metrics.json and,
 with ``--out``, to that file too. With ``--out-item pred``, ``--out``
 receives every image's label and per-head class scores instead (a torch
 file of tensors; see ``mmdeit.evaluation.read_predictions``), which
-tools/analysis_tools/confusion_matrix.py reads.
+tools/analysis_tools/confusion_matrix.py reads. ``--precision bf16`` runs
+the backbone with its weights cast to bfloat16 once (``auto``: where the CPU
+has AVX512-BF16 or AMX, or the GPU supports bf16); images and scores stay
+float32.
 
 ``--real`` scores the ImageNet validation set against its ReaL labels too
 (``real.json``), ``--v2`` evaluates on ImageNetV2 as well (the folder of
@@ -34,7 +37,9 @@ from mmdeit.engine.imagenet_test_sets import (add_real_labels,
                                               evaluate_imagenet_v2)
 from mmdeit.engine.run_config import check_data, for_testing
 from mmdeit.evaluation.tables import imagenet_table, metrics_table
-from mmdeit.models.utils import compile_model
+from mmdeit.models.utils import compile_model, inference_compile_options
+from mmdeit.models.utils.precision import (PRECISIONS, resolve_precision,
+                                           set_inference_precision)
 from mmdeit.registry import RUNNERS
 from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
                           setup_cpu_distributed)
@@ -75,6 +80,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='torch.compile the backbone and head (config key "compile": '
         'True or a dict of torch.compile arguments)')
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32; bf16: the backbone in bfloat16, its weights cast once; '
+        'auto: bf16 where the device has bf16 units')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -155,8 +166,12 @@ def main(argv=None) -> dict:
             else runner.model
         load_pretrained(model, args.checkpoint,
                         trusted=args.trust_checkpoint)
-        # mmengine compiles for training only
-        compile_model(model, cfg.get('compile'))
+        device = next(model.parameters()).device
+        set_inference_precision(model,
+                                resolve_precision(args.precision, device))
+        # mmengine compiles for training only; testing can freeze the
+        # weights
+        compile_model(model, inference_compile_options(cfg.get('compile')))
         metrics = to_json(runner.test())
         if args.v2:
             metrics.update(

@@ -9,6 +9,9 @@ from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmdeit.checkpoint import test_pipeline_of
+from mmdeit.models.utils import compile_model, inference_compile_options
+from mmdeit.models.utils.precision import (resolve_precision,
+                                           set_inference_precision)
 from mmdeit.models.zoo import get_model
 from .onnx_model import OnnxClassifier, is_onnx_file
 
@@ -49,7 +52,12 @@ class ImageClassificationInferencer:
         pretrained: weights when ``model`` is a name or path (see get_model).
         device: where to run (a PyTorch model).
         compile: True or ``torch.compile`` arguments: compile a PyTorch
-            model's backbone and head (see get_model).
+            model's backbone and head (see get_model), with inductor's
+            ``freezing`` (the weights folded into the graph as constants;
+            see :func:`mmdeit.models.utils.inference_compile_options`).
+        precision: 'fp32', 'bf16' or 'auto' for a PyTorch model (see
+            get_model: bf16 casts the backbone's weights once; images and
+            scores stay float32).
 
     Calling it with images (paths or HxWx3 BGR uint8 arrays) returns one dict
     per image: ``pred_label`` (int), ``pred_score`` (float), ``pred_scores``
@@ -61,22 +69,29 @@ class ImageClassificationInferencer:
     def __init__(self, model: Union[str, nn.Module, OnnxClassifier],
                  pretrained: Union[bool, str] = False,
                  device: Optional[str] = None,
-                 compile: Union[bool, dict] = False):
+                 compile: Union[bool, dict] = False,
+                 precision: str = 'fp32'):
         if is_onnx_file(model):
             model = OnnxClassifier(model)
         if isinstance(model, OnnxClassifier):
-            if pretrained or compile or device not in (None, 'cpu'):
-                raise ValueError('pretrained, compile and device do not apply '
-                                 f'to an ONNX model ({model.path}); it runs '
-                                 'on its onnxruntime session')
+            if pretrained or compile or device not in (None, 'cpu') \
+                    or precision != 'fp32':
+                raise ValueError('pretrained, compile, device and precision '
+                                 f'do not apply to an ONNX model '
+                                 f'({model.path}); it runs on its '
+                                 'onnxruntime session in float32')
         elif not isinstance(model, nn.Module):
             model = get_model(model, pretrained=pretrained,
-                              device=device or 'cpu', compile=compile)
+                              device=device or 'cpu',
+                              compile=inference_compile_options(compile),
+                              precision=precision)
         else:
             if device is not None:
                 model = model.to(device)
-            from mmdeit.models.utils import compile_model
-            model = compile_model(model, compile)
+            device = next(model.parameters()).device
+            model = set_inference_precision(
+                model, resolve_precision(precision, device))
+            model = compile_model(model, inference_compile_options(compile))
         if getattr(model, 'cfg', None) is None:
             raise ValueError('the model has no cfg to take its test pipeline '
                              'from; build it with mmdeit.get_model')

@@ -24,6 +24,7 @@ from mmdeit.checkpoint import DownloadError, load_pretrained
 from mmdeit.registry import MODELS
 from mmdeit.utils.config_paths import named_config_errors
 from .utils import compile_model
+from .utils.precision import resolve_precision, set_inference_precision
 
 ZOO_FOLDERS = ('deit', 'deit3', 'teachers', 'demo')
 
@@ -148,6 +149,7 @@ def get_model(model: Union[str, Config],
               pretrained: Union[bool, str] = False,
               device: str = 'cpu',
               compile: Union[bool, dict] = False,
+              precision: str = 'fp32',
               **overrides) -> nn.Module:
     """Build a model of the zoo, in eval mode.
 
@@ -161,6 +163,10 @@ def get_model(model: Union[str, Config],
         compile: True or a dict of ``torch.compile`` arguments compiles the
             backbone and head in place (see
             :func:`mmdeit.models.utils.compile_model`).
+        precision: 'fp32', 'bf16' (the backbone's weights cast to bfloat16
+            once, float32 images in and float32 logits out; for inference)
+            or 'auto' (bf16 where ``device`` has bf16 units: a CPU with
+            AVX512-BF16 or AMX, a GPU with bf16 support).
         **overrides: merged into ``cfg.model``, e.g.
             ``head=dict(num_classes=10)``.
 
@@ -170,6 +176,7 @@ def get_model(model: Union[str, Config],
     (fine-tuning); a log line says so. Without the override such a head is
     refused.
     """
+    precision = resolve_precision(precision, device)
     cfg = load_config(model)
     if overrides:
         cfg.model = merge_overrides(cfg.model, overrides)
@@ -219,4 +226,5 @@ def get_model(model: Union[str, Config],
         with quiet_init_log():
             net.init_weights()
     net.cfg = cfg
-    return compile_model(net.to(device).eval(), compile)
+    net = set_inference_precision(net.to(device).eval(), precision)
+    return compile_model(net, compile)

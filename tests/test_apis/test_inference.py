@@ -1,3 +1,4 @@
+import copy
 import functools
 import io
 
@@ -102,3 +103,21 @@ def test_pred_class_is_always_there(tmp_path):
     assert named.dataset_meta == dict(classes=classes)
     result = mmdeit.inference_model(named, image)
     assert result['pred_class'] == classes[result['pred_label']]
+@pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+                    reason='no native bf16 on this CPU')
+def test_inferencer_in_bf16_gives_float32_scores_close_to_fp32(model):
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (240, 260, 3), dtype=np.uint8)
+              for _ in range(3)]
+    expected = inference.ImageClassificationInferencer(model)(
+        images, show_progress=False)
+    bf16 = inference.ImageClassificationInferencer(copy.deepcopy(model),
+                                                   precision='bf16')
+    got = bf16(images, show_progress=False)
+    assert next(bf16.model.backbone.parameters()).dtype == torch.bfloat16
+    for ours, theirs in zip(got, expected):
+        assert ours['pred_scores'].dtype == np.float32
+        np.testing.assert_allclose(ours['pred_scores'],
+                                   theirs['pred_scores'], atol=1e-3)
+    with pytest.raises(ValueError, match='precision "half"'):
+        inference.ImageClassificationInferencer(model, precision='half')

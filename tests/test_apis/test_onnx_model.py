@@ -118,6 +118,8 @@ def test_inferencer_runs_an_onnx_file_like_the_model(distilled, tmp_path):
                                    atol=1e-5)
     with pytest.raises(ValueError, match='ONNX model'):
         mmdeit.ImageClassificationInferencer(path, device='cuda')
+    with pytest.raises(ValueError, match='precision .* ONNX model'):
+        mmdeit.ImageClassificationInferencer(path, precision='bf16')
 
 
 def test_a_file_without_config_needs_one(distilled, tmp_path):

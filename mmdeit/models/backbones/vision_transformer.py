@@ -9,7 +9,6 @@ import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch import nn
@@ -19,6 +18,8 @@ from mmdeit.utils.config_errors import (ConfigValueError, check_choice,
                                         check_number, check_positive_int,
                                         did_you_mean, size_pair)
 from ..utils import PatchEmbed, resize_pos_embed
+from ..utils.attention import qkv_attention
+from ..utils.fused import Linear, LinearGELU
 
 ARCH_SETTINGS: Dict[str, dict] = {
     'deit-tiny': dict(embed_dims=192, num_layers=12, num_heads=3,
@@ -129,18 +130,17 @@ class MultiheadAttention(nn.Module):
         super().__init__()
         self.num_heads = num_heads
         self.head_dims = embed_dims // num_heads
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
+        self.qkv = Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
         self.attn_drop = attn_drop
-        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.proj = Linear(embed_dims, embed_dims)
         self.proj_drop = nn.Dropout(proj_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, length, channels = x.shape
         qkv = self.qkv(x).reshape(batch, length, 3, self.num_heads,
-                                  self.head_dims).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        x = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=self.attn_drop if self.training else 0.)
+                                  self.head_dims)
+        x = qkv_attention(
+            qkv, dropout_p=self.attn_drop if self.training else 0.)
         x = x.transpose(1, 2).reshape(batch, length, channels)
         return self.proj_drop(self.proj(x))
 
@@ -158,18 +158,21 @@ class MultiheadAttention(nn.Module):
 
 
 class FFN(nn.Module):
-    """Two-layer MLP with GELU. Shapes: (N, L, C) -> (N, L, C)."""
+    """Two-layer MLP with (exact) GELU. Shapes: (N, L, C) -> (N, L, C).
+
+    ``fc1`` applies the GELU itself (:class:`LinearGELU`, one fused kernel
+    in CPU inference).
+    """
 
     def __init__(self, embed_dims: int, feedforward_channels: int,
                  drop: float = 0.):
         super().__init__()
-        self.fc1 = nn.Linear(embed_dims, feedforward_channels)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(feedforward_channels, embed_dims)
+        self.fc1 = LinearGELU(embed_dims, feedforward_channels)
+        self.fc2 = Linear(feedforward_channels, embed_dims)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+        return self.drop(self.fc2(self.drop(self.fc1(x))))
 
 
 class TransformerEncoderLayer(nn.Module):

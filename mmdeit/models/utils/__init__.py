@@ -1,5 +1,5 @@
 from .batch_augments import CutMix, Mixup, RandomBatchAugment
-from .compile import compile_model, compile_options
+from .compile import compile_model, compile_options, inference_compile_options
 from .data_preprocessor import ClsDataPreprocessor
 from mmdeit.checkpoint.pos_embed import resize_pos_embed
 from .embed import PatchEmbed, to_2tuple
@@ -7,4 +7,5 @@ from .layer_scale import LayerScale
 
 __all__ = ['CutMix', 'Mixup', 'RandomBatchAugment',
            'ClsDataPreprocessor', 'compile_model', 'compile_options',
-           'LayerScale', 'PatchEmbed', 'resize_pos_embed', 'to_2tuple']
+           'inference_compile_options', 'LayerScale', 'PatchEmbed',
+           'resize_pos_embed', 'to_2tuple']

@@ -20,6 +20,22 @@ def compile_options(options: CompileOptions) -> Optional[dict]:
     return dict(options)
 
 
+def inference_compile_options(options: CompileOptions) -> Optional[dict]:
+    """:func:`compile_options` with inductor's ``freezing`` on, for a model
+    that only infers: under ``torch.no_grad`` its weights become constants
+    of the graph, which inductor folds and packs ahead of time (oneDNN's
+    blocked layouts, bias and GELU fused into the products). Left as given
+    when the options name a ``mode`` (torch.compile takes no ``options``
+    beside it) or set ``freezing`` themselves."""
+    kwargs = compile_options(options)
+    if kwargs is None or 'mode' in kwargs:
+        return kwargs
+    inductor = dict(kwargs.get('options') or {})
+    inductor.setdefault('freezing', True)
+    kwargs['options'] = inductor
+    return kwargs
+
+
 def compile_model(model: nn.Module, options: CompileOptions) -> nn.Module:
     """Compile ``model``'s backbone, neck, head and teacher in place.
 

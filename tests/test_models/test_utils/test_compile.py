@@ -10,7 +10,8 @@ from mmengine.runner import Runner
 
 import mmdeit
 from mmdeit.engine.runner import ReliableRunner
-from mmdeit.models.utils import compile_model, compile_options
+from mmdeit.models.utils import (compile_model, compile_options,
+                                 inference_compile_options)
 from mmdeit.structures import DataSample
 
 TINY = dict(
@@ -30,6 +31,22 @@ def test_compile_options_forms():
     assert compile_options(options) is not options
     with pytest.raises(TypeError, match="'yes'"):
         compile_options('yes')
+
+
+def test_inference_compile_options_freeze_the_weights():
+    assert inference_compile_options(None) is None
+    assert inference_compile_options(False) is None
+    assert inference_compile_options(True) == dict(
+        options=dict(freezing=True))
+    assert inference_compile_options(dict(options=dict(
+        max_autotune=True))) == dict(options=dict(max_autotune=True,
+                                                  freezing=True))
+    # the caller's own choice stays
+    assert inference_compile_options(dict(options=dict(
+        freezing=False))) == dict(options=dict(freezing=False))
+    # torch.compile takes no options beside a mode
+    assert inference_compile_options(dict(mode='max-autotune')) == dict(
+        mode='max-autotune')
 
 
 def test_compile_model_keeps_names_and_compiles_in_place():
