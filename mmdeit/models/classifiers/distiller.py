@@ -1,152 +1,23 @@
 """A DeiT student trained against a frozen teacher (the paper's
 distillation token)."""
-import contextlib
 import logging
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
-from mmengine.utils import to_2tuple
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from ..heads import stack_targets
-from ..zoo import get_model, load_config
+from ..teachers import build_teacher, check_class_count
 from .image import ImageClassifier
 
 # Short names of ``distillation.type`` and the losses they build.
 DISTILLATION_TYPES = {'hard': 'HardDistillationLoss',
                       'soft': 'SoftDistillationLoss'}
-
-
-class Teacher:
-    """A frozen model whose logits the student learns from.
-
-    It is deliberately *not* an ``nn.Module`` attribute of the student: its
-    parameters are then absent from the student's ``named_parameters()``
-    (so never in the optimizer, never synchronised by DDP) and
-    ``state_dict()`` (so student checkpoints hold no teacher weights), and
-    ``student.train()`` does not reach it: it stays in eval mode. The
-    student moves it along in ``_apply`` (``.to()``, ``.cuda()``...).
-
-    Args:
-        model: the teacher network; called as ``model(inputs)`` -> logits.
-        source: where it came from (config, checkpoint and, when set, input
-            size), for the record in the student's checkpoints.
-        autocast_dtype: 'bfloat16' or 'float16' to run it under autocast;
-            None runs it in the surrounding precision.
-        input_size: the image size (int or (H, W)) the teacher was trained
-            at: batches of another size are resized for it (bicubic,
-            antialiased when shrinking, as Pillow resizes). None feeds it
-            the student's batch as it is.
-    """
-
-    def __init__(self, model: nn.Module, source: dict,
-                 autocast_dtype: Optional[str] = None,
-                 input_size: Union[int, Tuple[int, int], None] = None):
-        self.model = model.eval().requires_grad_(False)
-        self.source = source
-        self.input_size = None if input_size is None else \
-            tuple(to_2tuple(input_size))
-        self.autocast_dtype = None if autocast_dtype is None else \
-            getattr(torch, autocast_dtype)
-        if autocast_dtype is not None and self.autocast_dtype not in (
-                torch.bfloat16, torch.float16):
-            raise ValueError('teacher autocast_dtype must be "bfloat16" or '
-                             f'"float16", got {autocast_dtype!r}')
-
-    @torch.no_grad()
-    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Normalised images (N, 3, H, W) -> float32 logits (N, K)."""
-        inputs = self.resize(inputs)
-        context = contextlib.nullcontext() if self.autocast_dtype is None \
-            else torch.autocast(inputs.device.type, dtype=self.autocast_dtype)
-        with context:
-            logits = self.model(inputs)
-        return logits.float()
-
-    def resize(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) -> (N, 3, *input_size), unchanged when no size is
-        set or it already fits."""
-        if self.input_size is None or \
-                tuple(inputs.shape[-2:]) == self.input_size:
-            return inputs
-        return F.interpolate(inputs, size=self.input_size, mode='bicubic',
-                             align_corners=False, antialias=True)
-
-    @property
-    def num_classes(self) -> Optional[int]:
-        """The classes its head predicts, when it says (``head.num_classes``
-        of mmdeit's classifiers)."""
-        return getattr(getattr(self.model, 'head', None), 'num_classes', None)
-
-    def __deepcopy__(self, memo) -> 'Teacher':
-        # A copy of the student (e.g. the EMA model) shares the frozen
-        # teacher instead of holding a second copy of its weights.
-        return self
-
-
-def build_teacher(teacher: Union[dict, nn.Module],
-                  num_classes: Optional[int] = None) -> Teacher:
-    """A :class:`Teacher` from ``dict(cfg=..., checkpoint=...,
-    autocast_dtype=None, input_size=None)`` or from a built module.
-
-    ``cfg`` is a zoo name (``'regnety-16gf_in1k'``), a config file or a
-    model dict; ``checkpoint`` a path or URL in any layout mmdeit reads, or
-    True for the zoo entry's released weights. The teacher is built and
-    loaded with :func:`mmdeit.get_model`. With ``num_classes`` (the
-    student's), a teacher whose config or head predicts another number of
-    classes is refused before its checkpoint is read.
-    """
-    if isinstance(teacher, nn.Module):
-        built = Teacher(teacher, dict(cfg=type(teacher).__name__,
-                                      checkpoint=None))
-        check_class_count(built.num_classes, num_classes)
-        return built
-    teacher = dict(teacher)
-    options = {'autocast_dtype', 'input_size'}
-    unknown = set(teacher) - {'cfg', 'checkpoint'} - options
-    missing = {'cfg', 'checkpoint'} - set(teacher)
-    if unknown or missing:
-        raise KeyError('model.teacher takes cfg, checkpoint, autocast_dtype '
-                       f'and input_size; missing {sorted(missing)}, unknown '
-                       f'{sorted(unknown)}')
-    cfg = teacher['cfg']
-    if isinstance(cfg, dict):
-        cfg = Config(dict(model=cfg))
-    head = load_config(cfg).model.get('head') or {}
-    check_class_count(head.get('num_classes'), num_classes)
-    model = get_model(cfg, pretrained=teacher['checkpoint'] or False)
-    source = dict(cfg=_plain(teacher['cfg']),
-                  checkpoint=teacher['checkpoint'])
-    if teacher.get('input_size') is not None:
-        source['input_size'] = teacher['input_size']
-    return Teacher(model, source,
-                   **{k: v for k, v in teacher.items() if k in options})
-
-
-def check_class_count(teacher: Optional[int],
-                      student: Optional[int]) -> None:
-    """Refuse a teacher that predicts other classes than the student
-    (either count None: unknown, not checked)."""
-    if teacher is None or student is None or teacher == student:
-        return
-    raise ValueError(
-        f'the teacher predicts {teacher} classes but the student {student}: '
-        'the distillation head learns the teacher\'s classes, so the '
-        'teacher must be trained on the student\'s. Fine-tune the teacher on '
-        'the target data first (tools/train.py with its config and '
-        f'head.num_classes={student}), then give that config and checkpoint '
-        'as model.teacher; if its checkpoint already predicts '
-        f'{student} classes, set head=dict(num_classes={student}) in the '
-        'teacher config (model.teacher.cfg)')
-
-
-def _plain(value):
-    return value.to_dict() if isinstance(value, ConfigDict) else value
 
 
 @MODELS.register_module()
@@ -157,11 +28,12 @@ class DistilledImageClassifier(ImageClassifier):
         backbone, neck, head, train_cfg, data_preprocessor, init_cfg: as in
             :class:`ImageClassifier`; the head must give both heads'
             logits (``forward_both``, e.g. ``DeiTClsHead``).
-        teacher: ``dict(cfg=..., checkpoint=..., autocast_dtype=None,
-            input_size=None)`` (see :func:`build_teacher`) or a built
-            module; None for no teacher. It receives the student's
-            preprocessed (normalised, mixed) batch, so it must expect the
-            same normalisation, and predict the student's classes.
+        teacher: ``dict(cfg=..., checkpoint=..., precision='fp32',
+            input_size=None)`` (see :class:`mmdeit.models.Teacher`) or a
+            built module; None for no teacher. It receives the student's
+            preprocessed (normalised, mixed) batch, re-normalised for it
+            where its data preprocessor normalises otherwise, and must
+            predict the student's classes.
         distillation: ``dict(type='hard'|'soft'|'none', alpha=0.5,
             tau=1.0)``; None means 'none'. ``type`` may also name any
             registered loss taking (student logits, teacher logits); the
@@ -223,15 +95,8 @@ class DistilledImageClassifier(ImageClassifier):
         self.teacher = None if teacher is None else build_teacher(
             teacher, self.head.num_classes)
         if self.teacher is not None:
-            check_same_normalisation(self.data_preprocessor,
-                                     getattr(self.teacher.model,
-                                             'data_preprocessor', None))
-
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        if recurse and getattr(self, 'teacher', None) is not None:
-            self.teacher.model._apply(fn)
-        return self
+            self.teacher.adapt_to(self.data_preprocessor)
+        ignore_in_ddp(self, 'teacher')
 
     def distillation_record(self) -> dict:
         """What a checkpoint should record about how it was trained: the
@@ -274,21 +139,14 @@ class DistilledImageClassifier(ImageClassifier):
         return samples
 
 
-def check_same_normalisation(student: nn.Module,
-                             teacher: Optional[nn.Module]) -> None:
-    """The teacher is fed the student's normalised batch: refuse a teacher
-    whose own preprocessor normalises differently."""
-    if teacher is None:
-        return
-    for name in ('mean', 'std', 'to_rgb'):
-        ours, theirs = getattr(student, name, None), getattr(teacher, name,
-                                                             None)
-        if ours is None or theirs is None:
-            continue
-        same = torch.equal(ours.cpu(), theirs.cpu()) \
-            if isinstance(ours, torch.Tensor) else ours == theirs
-        if not same:
-            raise ValueError(
-                f'the teacher expects other inputs than the student (data '
-                f'preprocessor {name}: {theirs} vs {ours}); it would see '
-                'the student\'s normalised batch')
+def ignore_in_ddp(model: nn.Module, child: str) -> None:
+    """Name every buffer of ``model.<child>`` to DDP as one it must neither
+    broadcast from rank 0 when it wraps ``model`` nor synchronise (the
+    frozen teacher: each process loads the same weights). DDP reads the
+    list from the module it wraps, ``_ddp_params_and_buffers_to_ignore``,
+    set by its static ``_set_params_and_buffers_to_ignore_for_model``."""
+    module = getattr(model, child, None)
+    names = [] if module is None else [
+        f'{child}.{name}' for name, _ in module.named_buffers()]
+    DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+        model, names)
