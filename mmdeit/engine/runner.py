@@ -19,9 +19,11 @@ from mmdeit.checkpoint import (CheckpointError, LoadReport,
 from mmdeit.models.utils import compile_model
 from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              RUNNERS)
+from .hooks.teacher_label_cache_hook import TeacherLabelCacheHook
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
+from .teacher_labels import complete_cache
 
 
 @RUNNERS.register_module()
@@ -50,6 +52,10 @@ class ReliableRunner(Runner):
     - scales the lr with the total batch counting accumulated iterations,
       scales the logged ``base_lr`` alike, and logs the lr it trains at
       (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`);
+    - opens recorded teacher labels (``model.teacher.cache``): hands the
+      model the fingerprint of the run's batches
+      (:func:`mmdeit.engine.teacher_labels.batch_fingerprint`) and adds
+      :class:`TeacherLabelCacheHook`;
     - with ``compile = True`` (or a dict of ``torch.compile`` arguments),
       compiles the model's backbone, head and teacher in place
       (:func:`mmdeit.models.utils.compile_model`) where mmengine would
@@ -58,6 +64,21 @@ class ReliableRunner(Runner):
     Config: ``runner_type = 'ReliableRunner'`` (configs/_base_/
     default_runtime.py); tools/train.py and tools/test.py build it.
     """
+
+    def build_model(self, model):
+        if isinstance(model, dict):
+            model = complete_cache(model, self.cfg, self.seed, self.rank,
+                                   self.world_size)
+        return super().build_model(model)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        if getattr(model, 'teacher_labels', None) is not None and not any(
+                isinstance(hook, TeacherLabelCacheHook)
+                for hook in self.hooks):
+            self.register_hook(TeacherLabelCacheHook())
 
     def build_train_loop(self, loop):
         if isinstance(loop, dict) and 'type' not in loop \

@@ -9,10 +9,14 @@ from mmengine.logging import print_log
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from mmdeit.checkpoint import CheckpointError
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
 from ..heads import stack_targets
 from ..teachers import build_teacher, check_class_count
+from ..teachers.label_cache import (TeacherLabelCache,
+                                    TeacherLabelsUnavailable,
+                                    open_label_cache)
 from .image import ImageClassifier
 
 # Short names of ``distillation.type`` and the losses they build.
@@ -33,7 +37,11 @@ class DistilledImageClassifier(ImageClassifier):
             built module; None for no teacher. It receives the student's
             preprocessed (normalised, mixed) batch, re-normalised for it
             where its data preprocessor normalises otherwise, and must
-            predict the student's classes.
+            predict the student's classes. ``cache='DIR'`` (or
+            ``dict(dir='DIR', topk=10)``) records its labels once and
+            replays them in later runs of the same batches, without
+            building the teacher (see :mod:`mmdeit.models.teachers.
+            label_cache`; docs/distillation.md).
         distillation: ``dict(type='hard'|'soft'|'none', alpha=0.5,
             tau=1.0)``; None means 'none'. ``type`` may also name any
             registered loss taking (student logits, teacher logits); the
@@ -78,6 +86,12 @@ class DistilledImageClassifier(ImageClassifier):
         if not 0 <= self.alpha <= 1:
             raise ValueError(f'distillation alpha must be in [0, 1], got '
                              f'{self.alpha}')
+        cache = None
+        if isinstance(teacher, dict):
+            teacher = dict(teacher)
+            cache = teacher.pop('cache', None)
+        self.teacher_source = _source_of(teacher)
+        self.teacher_labels: Optional[TeacherLabelCache] = None
         if kind == 'none':
             self.distill_loss = None
             if teacher is not None:
@@ -92,18 +106,47 @@ class DistilledImageClassifier(ImageClassifier):
                                  'model.teacher, or distillation type "none"')
             self.distill_loss = MODELS.build(
                 dict(type=DISTILLATION_TYPES.get(kind, kind), **settings))
-        self.teacher = None if teacher is None else build_teacher(
-            teacher, self.head.num_classes)
-        if self.teacher is not None:
-            self.teacher.adapt_to(self.data_preprocessor)
+            if cache is not None:
+                self.teacher_labels = open_label_cache(
+                    cache, teacher, kind, settings, self.head.num_classes)
+        self.teacher = self._build_teacher(teacher)
         ignore_in_ddp(self, 'teacher')
+
+    def _build_teacher(self, teacher):
+        """The teacher, unless recorded labels cover every epoch of the run
+        (then it is neither built nor its checkpoint read)."""
+        labels = self.teacher_labels
+        if teacher is None:
+            return None
+        if labels is not None and labels.replays_every_epoch():
+            print_log(f'teacher labels of all {labels.epochs} epochs are '
+                      f'recorded in {labels.folder}: replaying them, the '
+                      'teacher is not built', logger='current')
+            return None
+        try:
+            built = build_teacher(teacher, self.head.num_classes)
+        except (OSError, CheckpointError) as error:
+            if labels is None:
+                raise
+            raise TeacherLabelsUnavailable(
+                f'{labels.explain()}; and the teacher cannot be loaded to '
+                f'compute them: {error}') from error
+        if labels is not None:
+            print_log(f'{labels.explain()}: running the teacher and '
+                      f'recording its labels in {labels.folder}',
+                      logger='current')
+        built.adapt_to(self.data_preprocessor)
+        return built
 
     def distillation_record(self) -> dict:
         """What a checkpoint should record about how it was trained: the
-        distillation settings and the teacher's source."""
+        distillation settings, the teacher's source and, where its labels
+        were recorded, their folder."""
         record = dict(self.distillation)
-        record['teacher'] = None if self.teacher is None else \
-            dict(self.teacher.source)
+        record['teacher'] = None if self.distill_loss is None else \
+            self.teacher_source
+        if self.teacher_labels is not None:
+            record['teacher_labels'] = self.teacher_labels.folder
         return record
 
     def loss(self, inputs: torch.Tensor,
@@ -115,11 +158,21 @@ class DistilledImageClassifier(ImageClassifier):
         if self.distill_loss is None:
             distill = self.head.loss_module(dist_logits, target)
         else:
-            teacher_logits = self.teacher(inputs)
-            check_class_count(teacher_logits.shape[1], dist_logits.shape[1])
-            distill = self.distill_loss(dist_logits.float(), teacher_logits)
+            distill = self.distill_loss(dist_logits.float(),
+                                        self.teacher_targets(inputs))
         return dict(loss_cls=(1 - self.alpha) * base,
                     loss_distill=self.alpha * distill)
+
+    def teacher_targets(self, inputs: torch.Tensor) -> torch.Tensor:
+        """What the distillation loss learns from for the batch ``inputs``:
+        the teacher's logits (N, K), or, with a cache, its recorded labels
+        (hard: (N,) classes; soft: (N, K) top-k logits), replayed or
+        computed and recorded."""
+        if self.teacher_labels is not None:
+            return self.teacher_labels.targets(inputs, self.teacher)
+        logits = self.teacher(inputs)
+        check_class_count(logits.shape[1], self.head.num_classes)
+        return logits
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None
@@ -137,6 +190,25 @@ class DistilledImageClassifier(ImageClassifier):
             for sample, score in zip(samples, scores):
                 sample.set_field(score, field, dtype=torch.Tensor)
         return samples
+
+
+def _source_of(teacher) -> Optional[dict]:
+    """Where the teacher comes from, for the record in the student's
+    checkpoints: its config, checkpoint and, when set, input size."""
+    if teacher is None:
+        return None
+    if isinstance(teacher, nn.Module):
+        return dict(getattr(teacher, 'source', None) or dict(
+            cfg=type(teacher).__name__, checkpoint=None))
+    source = dict(cfg=_plain(teacher.get('cfg')),
+                  checkpoint=teacher.get('checkpoint'))
+    if teacher.get('input_size') is not None:
+        source['input_size'] = teacher['input_size']
+    return source
+
+
+def _plain(value):
+    return value.to_dict() if hasattr(value, 'to_dict') else value
 
 
 def ignore_in_ddp(model: nn.Module, child: str) -> None:
