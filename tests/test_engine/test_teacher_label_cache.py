@@ -3,9 +3,10 @@ tiny distilled DeiT (3 classes, 12 training images, Mixup/CutMix, 2 epochs
 of 3 batches): the run without a cache, the run that records and the run
 that replays with the teacher's checkpoint deleted end with the same
 weights bit for bit; a run of other batches never takes the labels; a
-run killed while recording resumes and seals the cache."""
-import contextlib
+run killed while recording resumes and seals the cache; two processes
+record a shard each."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,127 +15,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 
-from mmdeit.engine.resume import run_training
-from mmdeit.models import ImageClassifier
+from mmdeit.engine.teacher_labels import data_identity
 from mmdeit.models.teachers.label_cache import TeacherLabelsUnavailable
-from mmdeit.registry import RUNNERS
-from mmdeit.utils import register_all_modules
+from tests.helpers.distilled_runner import (assert_same, config,
+                                            teacher_removed, train, weights,
+                                            write_project)
 from tests.helpers.image_folder import (read_runner_checkpoint,
                                         write_image_folder)
 from tests.helpers.repo import ROOT
 
-NORMALISE = dict(mean=[123.675, 116.28, 103.53],
-                 std=[58.395, 57.12, 57.375], to_rgb=True)
-TEACHER = dict(
-    type='ImageClassifier',
-    backbone=dict(type='RegNet', arch=dict(w0=8, wa=8, wm=2, depth=6,
-                                           group_width=8, se_ratio=0.25)),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=3, in_channels=64),
-    data_preprocessor=dict(NORMALISE, num_classes=3))
-CONFIG = '''
-_base_ = ['{root}/configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py']
-data_root = '{data_root}'
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=16, num_layers=1, num_heads=2,
-                  feedforward_channels=32),
-        img_size=16, patch_size=8),
-    head=dict(num_classes=3, in_channels=16),
-    teacher=dict(_delete_=True, cfg={teacher}, checkpoint='{checkpoint}'))
-data_preprocessor = dict(num_classes=3)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=16, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=18, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=3, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='val', pipeline=test_pipeline))
-test_dataloader = val_dataloader
-train_cfg = dict(max_epochs=2)
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(by_epoch=False, interval=2))
-randomness = dict(seed=0)
-'''
-
 
 @pytest.fixture(scope='module')
 def project(tmp_path_factory) -> Path:
-    """Images, and the teacher's checkpoint (a small RegNetY whose
-    BatchNorms do something)."""
-    root = tmp_path_factory.mktemp('teacher_labels')
-    write_image_folder(root / 'data', 3, (('train', 4), ('val', 1)))
-    torch.manual_seed(0)
-    teacher = ImageClassifier(**{k: v for k, v in TEACHER.items()
-                                 if k != 'type'})
-    teacher.init_weights()
-    for module in teacher.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.weight.data.uniform_(0.5, 1.5)
-    torch.save({'state_dict': teacher.state_dict()}, root / 'teacher.pth')
-    return root
-
-
-def config(project: Path, folder: Path, checkpoint: Path = None,
-           **options) -> Path:
-    """The student's config file in ``folder`` (its own name, so that the
-    runners of one process keep their own loggers), with ``options``
-    (dotted keys) appended as a last line of overrides."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f'student_{folder.name}.py'
-    text = CONFIG.format(root=ROOT, data_root=project / 'data',
-                         teacher=TEACHER,
-                         checkpoint=checkpoint or project / 'teacher.pth')
-    path.write_text(text + f'OPTIONS = {options!r}\n')
-    return path
-
-
-def train(path: Path):
-    """Train the config in this process; the runner afterwards."""
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(path)
-    cfg.merge_from_dict(cfg.pop('OPTIONS'))
-    cfg.work_dir = str(path.parent / 'work')
-    runner = RUNNERS.build(cfg)
-    run_training(runner)
-    return runner
-
-
-@contextlib.contextmanager
-def teacher_removed(project: Path):
-    """The teacher's checkpoint moved away for the duration."""
-    away = project / 'teacher.pth.away'
-    os.rename(project / 'teacher.pth', away)
-    try:
-        yield
-    finally:
-        os.rename(away, project / 'teacher.pth')
-
-
-def weights(runner) -> dict:
-    return {k: v.clone() for k, v in runner.model.state_dict().items()}
-
-
-def assert_same(ours: dict, reference: dict) -> None:
-    assert ours.keys() == reference.keys()
-    for name, value in reference.items():
-        assert torch.equal(ours[name], value), name
+    return write_project(tmp_path_factory.mktemp('teacher_labels'))
 
 
 @pytest.fixture(scope='module')
@@ -143,52 +37,53 @@ def reference(project, tmp_path_factory) -> dict:
     return weights(train(config(project, tmp_path_factory.mktemp('plain'))))
 
 
-def test_hard_labels_record_then_replay_without_the_teacher(
-        project, reference, tmp_path):
-    cache = tmp_path / 'cache'
-    recording = train(config(project, tmp_path / 'record',
+@pytest.fixture(scope='module')
+def recorded(project, tmp_path_factory) -> Path:
+    """The cache of the hard run that recorded; the run ended where the
+    run without a cache ends, bit for bit."""
+    cache = tmp_path_factory.mktemp('recorded') / 'cache'
+    folder = tmp_path_factory.mktemp('record')
+    recording = train(config(project, folder,
                              **{'model.teacher.cache': str(cache)}))
     assert recording.model.teacher is not None
-    assert_same(weights(recording), reference)
-    folder = Path(recording.model.teacher_labels.folder)
-    assert folder.parent == cache
+    return cache, weights(recording)
+
+
+def copy_of(recorded, tmp_path: Path) -> Path:
+    """A copy of the recorded cache, for a test to add recordings to."""
+    shutil.copytree(recorded[0], tmp_path / 'cache')
+    return tmp_path / 'cache'
+
+
+def test_hard_labels_record_then_replay_without_the_teacher(
+        project, reference, recorded, tmp_path):
+    cache, recording = recorded
+    assert_same(recording, reference)
+    (folder, ) = cache.iterdir()
     assert sorted(p.name for p in folder.iterdir()) == [
         'epoch0000-rank0000.labels', 'epoch0001-rank0000.labels',
         'manifest.json']
-    # 3 batches of 4 images (2 bytes each) and a header per record
-    assert (folder / 'epoch0000-rank0000.labels').stat().st_size < 200
+    # a header per epoch, and per batch 28 bytes of record header and CRC
+    # and 2 bytes an image
+    header = len(b'mmdeit teacher labels 1\n') + len(
+        b'{"epoch": 0, "rank": 0, "batches": 3}\n')
+    assert (folder / 'epoch0000-rank0000.labels').stat().st_size == \
+        header + 3 * 28 + 12 * 2
 
     # the teacher's checkpoint removed: the labels replay, bit for bit
-    checkpoint = tmp_path / 'teacher.pth'
-    checkpoint.write_bytes((project / 'teacher.pth').read_bytes())
-    path = config(project, tmp_path / 'replay', checkpoint=checkpoint,
-                  **{'model.teacher.cache': str(cache)})
-    fingerprinted = train(config(project, tmp_path / 'record2',
-                                 checkpoint=checkpoint,
+    with teacher_removed(project):
+        replaying = train(config(project, tmp_path / 'replay',
                                  **{'model.teacher.cache': str(cache)}))
-    # (another checkpoint path is another teacher: another recording)
-    assert fingerprinted.model.teacher_labels.folder != str(folder)
-    os.remove(checkpoint)
-    replaying = train(path)
     assert replaying.model.teacher is None
     assert_same(weights(replaying), reference)
     log = (next((tmp_path / 'replay' / 'work').glob('*/*.log'))).read_text()
     assert 'replaying them, the teacher is not built' in log
+    assert 'accuracy/top1_teacher' not in log
 
 
-def test_other_batches_never_take_the_labels(project, tmp_path):
-    cache = tmp_path / 'cache'
-    train(config(project, tmp_path / 'record',
-                 **{'model.teacher.cache': str(cache)}))
-    # with the teacher at hand: it runs, and a new recording is made
-    other = train(config(project, tmp_path / 'seed1', **{
-        'model.teacher.cache': str(cache), 'randomness.seed': 1}))
-    assert other.model.teacher is not None
-    assert len(list(cache.iterdir())) == 2
-    log = (next((tmp_path / 'seed1' / 'work').glob('*/*.log'))).read_text()
-    assert 'seed: 0 (recorded) -> 1 (this run)' in log
-
-    # without it: a message naming what differs
+def test_other_batches_never_take_the_labels(project, recorded, tmp_path):
+    cache = copy_of(recorded, tmp_path)
+    # without the teacher: a message naming what differs
     with teacher_removed(project), \
             pytest.raises(TeacherLabelsUnavailable) as error:
         train(config(project, tmp_path / 'absent', **{
@@ -198,21 +93,28 @@ def test_other_batches_never_take_the_labels(project, tmp_path):
     assert 'holds teacher labels of other batches' in message
     assert 'batches.batch_size: 4 (recorded) -> 3 (this run)' in message
     assert 'checkpoint not found' in message
+    # with the teacher at hand: it runs, says why, and records anew
+    other = train(config(project, tmp_path / 'seed1', **{
+        'model.teacher.cache': str(cache), 'randomness.seed': 1,
+        'train_cfg.max_epochs': 1}))
+    assert other.model.teacher is not None
+    assert len(list(cache.iterdir())) == 2
+    log = (next((tmp_path / 'seed1' / 'work').glob('*/*.log'))).read_text()
+    assert 'batches.seed: 0 (recorded) -> 1 (this run)' in log
+    assert 'running the teacher and recording its labels' in log
 
 
-def test_more_epochs_than_recorded_need_the_teacher(project, tmp_path):
-    cache = tmp_path / 'cache'
-    train(config(project, tmp_path / 'record', **{
-        'model.teacher.cache': str(cache), 'train_cfg.max_epochs': 1}))
+def test_more_epochs_than_recorded_need_the_teacher(project, recorded,
+                                                    tmp_path):
+    cache = copy_of(recorded, tmp_path)
+    longer = {'model.teacher.cache': str(cache), 'train_cfg.max_epochs': 3}
     with teacher_removed(project), pytest.raises(
-            TeacherLabelsUnavailable, match=r'lacks epochs 2 \(of 2\) of '
+            TeacherLabelsUnavailable, match=r'lacks epochs 3 \(of 3\) of '
             r'process 0; and the teacher cannot be loaded'):
-        train(config(project, tmp_path / 'absent',
-                     **{'model.teacher.cache': str(cache)}))
-    # with the teacher, epoch 1 replays and epoch 2 is recorded
-    longer = train(config(project, tmp_path / 'longer', **{
-        'model.teacher.cache': str(cache)}))
-    assert longer.model.teacher_labels.recorded == [0, 1]
+        train(config(project, tmp_path / 'absent', **longer))
+    # with the teacher, epochs 1-2 replay and epoch 3 is recorded
+    run = train(config(project, tmp_path / 'longer', **longer))
+    assert run.model.teacher_labels.recorded == [0, 1, 2]
 
 
 def test_soft_top_k_record_then_replay(project, tmp_path):
@@ -226,19 +128,17 @@ def test_soft_top_k_record_then_replay(project, tmp_path):
     assert_same(weights(replaying), recording)
 
 
-def test_changed_images_are_refused_in_replay(project, tmp_path):
+def test_changed_images_are_refused_in_replay(project, recorded, tmp_path):
+    # the data moved elsewhere keeps its fingerprint; same names, other
+    # pixels: the fingerprint cannot see it, the digest of each batch does
     data = tmp_path / 'data'
-    write_image_folder(data, 3, (('train', 4), ('val', 1)))
-    cache = tmp_path / 'cache'
-    options = {'model.teacher.cache': str(cache),
+    write_image_folder(data, 3, (('train', 4), ('val', 1)), size=(24, 20))
+    options = {'model.teacher.cache': str(copy_of(recorded, tmp_path)),
                'train_dataloader.dataset.data_root': str(data),
                'val_dataloader.dataset.data_root': str(data)}
-    train(config(project, tmp_path / 'record', **options))
-    # same names, other pixels: the fingerprint cannot see it, the digest
-    # of the batch does
-    write_image_folder(data, 3, (('train', 4), ('val', 1)), size=(24, 20))
-    with pytest.raises(TeacherLabelsUnavailable,
-                       match='is not the batch whose teacher labels'):
+    with teacher_removed(project), pytest.raises(
+            TeacherLabelsUnavailable,
+            match='batch 0 of epoch 1 .process 0. is not the batch whose'):
         train(config(project, tmp_path / 'replay', **options))
 
 
@@ -339,3 +239,22 @@ def test_two_processes_record_their_shards_and_replay(project, tmp_path):
             'state_dict'],
         read_runner_checkpoint(tmp_path / 'record' / 'iter_4.pth')[
             'state_dict'])
+
+
+def test_data_identity_follows_the_content_not_the_place(tmp_path):
+    for root in ('a', 'b'):
+        (tmp_path / root / 'meta').mkdir(parents=True)
+        (tmp_path / root / 'meta' / 'train.txt').write_text('x.png 0\n')
+        (tmp_path / root / 'images').mkdir()
+
+    def identity(root):
+        return data_identity(dict(
+            type='CustomDataset', data_root=str(tmp_path / root),
+            ann_file='meta/train.txt', data_prefix='images'))
+
+    assert identity('a') == identity('b')
+    assert identity('a')['files'] == {
+        'meta/train.txt': identity('a')['files']['meta/train.txt'],
+        'images': 'folder'}
+    (tmp_path / 'b' / 'meta' / 'train.txt').write_text('x.png 1\n')
+    assert identity('a') != identity('b')

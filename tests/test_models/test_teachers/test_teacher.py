@@ -12,7 +12,7 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 
 import mmdeit
-from mmdeit.models import DistilledImageClassifier, ImageClassifier, Teacher
+from mmdeit.models import DistilledImageClassifier, Teacher
 from mmdeit.models.teachers.frozen import compute_dtype
 from mmdeit.structures import DataSample
 
