@@ -8,7 +8,7 @@ against the machine's matmul peak.
 Both models get the same weights (timm's, loaded through mmdeit's official
 layout loader) and the same random batch. Rounds alternate between the two,
 and each round also times ``torch.mm`` at the model's linear shapes (the
-matmul peak, see hardware_limits.py), so that drifts of the machine hit all
+matmul peak, see mmdeit/benchmarks/hardware_limits.py), so that drifts of the machine hit all
 three; each prints img/s as the median over rounds, the fraction of the peak
 and the ratio mmdeit / timm. ``--onnx`` adds the model exported to ONNX and
 run by onnxruntime (fp32, same threads) to the rounds, ``--compile`` the
@@ -19,7 +19,6 @@ the torch operators of one batch of mmdeit and of timm.
 import argparse
 import copy
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import nullcontext
@@ -27,14 +26,14 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import mmdeit  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from hardware_limits import (PeakTracker, count_flops,  # noqa: E402
-                             describe_machine, format_shapes,
-                             fraction_of_peak, linear_shapes)
-from op_profile import profile_table  # noqa: E402
+import mmdeit
+from mmdeit.benchmarks.hardware_limits import (PeakTracker, count_flops,
+                                               describe_machine,
+                                               format_shapes,
+                                               fraction_of_peak,
+                                               linear_shapes)
+from mmdeit.benchmarks.op_profile import profile_table
+from mmdeit.models.utils import compile_model
 
 DTYPES = {'fp32': None, 'bf16': torch.bfloat16}
 

@@ -15,7 +15,7 @@ forward, soft-target cross-entropy, backward, AdamW step (the same
 parameter groups, from ``create_optimizer_v2``). Both start from the same
 uint8 batch. Rounds alternate between the contenders, and each round also
 times ``torch.mm`` at the model's forward and backward linear shapes (the
-matmul peak, see hardware_limits.py); each prints img/s as the median over
+matmul peak, see mmdeit/benchmarks/hardware_limits.py); each prints img/s as the median over
 rounds, the fraction of the peak (FLOPs of forward and backward as torch's
 flop counter sees them) and the ratio to timm.
 
@@ -28,24 +28,21 @@ operators of one step of mmdeit and of timm.
 import argparse
 import logging
 import statistics
-import sys
 import time
 from contextlib import nullcontext
-from pathlib import Path
 
 import torch
 from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from hardware_limits import (PeakTracker, count_flops,  # noqa: E402
-                             describe_machine, fraction_of_peak,
-                             linear_shapes, with_backward)
-from mmdeit.apis import build_model_from_config, load_config  # noqa: E402
-from mmdeit.models.utils import compile_model  # noqa: E402
-from mmdeit.structures import DataSample  # noqa: E402
-from op_profile import profile_table  # noqa: E402
+from mmdeit.apis import build_model_from_config, load_config
+from mmdeit.benchmarks.hardware_limits import (PeakTracker, count_flops,
+                                               describe_machine,
+                                               fraction_of_peak,
+                                               linear_shapes, with_backward)
+from mmdeit.benchmarks.op_profile import profile_table
+from mmdeit.models.utils import compile_model
+from mmdeit.structures import DataSample
 
 DTYPES = {'fp32': None, 'bf16': torch.bfloat16}
 MEAN = (123.675, 116.28, 103.53)

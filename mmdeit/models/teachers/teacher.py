@@ -103,17 +103,19 @@ class Teacher(BaseModule):
 
     def adapt_to(self, student_preprocessor: Optional[nn.Module]) -> None:
         """Map the batches of ``student_preprocessor`` (its ``mean``,
-        ``std``, ``to_rgb``) to what the teacher's own data preprocessor would
-        have made of the same images: ``x_t = P(x_s) * P(std_s) / std_t +
-        (P(mean_s) - mean_t) / std_t``, with P the channel swap when the two
-        disagree on ``to_rgb``. Mixup/CutMix mix images linearly, so the map
-        holds for mixed batches too. Where both normalise alike, the batch
+        ``std``, ``to_rgb``) to what the teacher's own data preprocessor
+        would have made of the same images: ``x_t = P(x_s) * P(std_s) /
+        std_t + (P(mean_s) - mean_t) / std_t``, with P the channel swap when
+        the two disagree on ``to_rgb``. Mixup/CutMix mix images linearly, so
+        the map holds for mixed batches too. Where both normalise alike, or
+        either does not say how it normalises (no mean and std), the batch
         goes through untouched."""
         teacher = getattr(self.model, 'data_preprocessor', None)
-        if student_preprocessor is None or teacher is None:
-            return  # nothing known: the batch goes through as it is
-        mean_s, std_s, rgb_s = _normalisation(student_preprocessor)
-        mean_t, std_t, rgb_t = _normalisation(teacher)
+        student = _normalisation(student_preprocessor)
+        ours = _normalisation(teacher)
+        if student is None or ours is None:
+            return
+        (mean_s, std_s, rgb_s), (mean_t, std_t, rgb_t) = student, ours
         self.flip_channels = rgb_s != rgb_t
         if self.flip_channels:
             mean_s, std_s = mean_s.flip(0), std_s.flip(0)
@@ -237,12 +239,12 @@ def teacher_classes(cfg: Union[str, dict, Config]) -> Optional[int]:
 
 
 def _normalisation(preprocessor: Optional[nn.Module]):
-    """(mean (3,), std (3,), to_rgb) of a data preprocessor; a missing one
-    or one that does not normalise maps 0-255 values as they are."""
+    """(mean (C,), std (C,), to_rgb) of a data preprocessor; None for a
+    missing one or one that does not normalise."""
     mean = getattr(preprocessor, 'mean', None)
     std = getattr(preprocessor, 'std', None)
     if mean is None or std is None:
-        mean, std = torch.zeros(3), torch.ones(3)
+        return None
     return (mean.detach().float().cpu().flatten(),
             std.detach().float().cpu().flatten(),
             bool(getattr(preprocessor, 'to_rgb', False)))

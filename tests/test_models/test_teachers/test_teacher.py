@@ -158,6 +158,8 @@ def test_student_starts_alike_with_or_without_a_teacher(checkpoint):
 
 @pytest.mark.parametrize('teacher_norm', [
     dict(mean=[0., 0., 0.], std=[255., 255., 255.], to_rgb=True),
+    dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+         to_rgb=False),
     dict(mean=[103.53, 116.28, 123.675], std=[57.375, 57.12, 58.395],
          to_rgb=False),
     dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
@@ -182,8 +184,14 @@ def test_inputs_renormalised_for_the_teacher(checkpoint, teacher_norm):
                                    rtol=1e-4, atol=1e-4)
 
 
-def test_same_normalisation_passes_the_batch_untouched(checkpoint):
-    model = student(dict(cfg=teacher_model(), checkpoint=checkpoint))
+@pytest.mark.parametrize('teacher_norm', [
+    NORMALISE, dict(num_classes=NUM_CLASSES)])
+def test_batch_untouched_for_same_or_unsaid_normalisation(checkpoint,
+                                                          teacher_norm):
+    """Alike normalisations, or a teacher config that does not say how it
+    normalises: the teacher gets the student's batch as it is."""
+    model = student(dict(cfg=teacher_model(teacher_norm),
+                         checkpoint=checkpoint))
     x = torch.randn(2, 3, 8, 8)
     assert model.teacher.renormalise(x) is x
 
