@@ -354,7 +354,7 @@ def conv_shapes(network: nn.Module, inputs: torch.Tensor) -> dict:
     return shapes
 
 
-# -- arg-max agreement on real images ------------------------------------------
+# -- arg-max agreement on real images -----------------------------------
 @torch.no_grad()
 def agreement_on_batches(network: nn.Module, batches) -> List[dict]:
     """fp32 as trained against each fast form of the teacher over
@@ -454,8 +454,12 @@ def format_table(rows: List[dict], columns: Dict[str, str]) -> str:
         cells = []
         for key in columns:
             value = row.get(key, '')
-            if key in ('peak', 'agree'):
-                value = f'{value:.0%}' if value != '' else ''
+            if value == '':
+                pass
+            elif key == 'peak':
+                value = f'{value:.0%}'
+            elif key == 'agree':
+                value = f'{value:.2%}'
             elif key in ('loss_change', 'top1'):
                 value = f'{value:+.2%}' if key == 'loss_change' else \
                     f'{value:.2%}'

@@ -8,9 +8,9 @@ against the machine's matmul peak.
 Both models get the same weights (timm's, loaded through mmdeit's official
 layout loader) and the same random batch. Rounds alternate between the two,
 and each round also times ``torch.mm`` at the model's linear shapes (the
-matmul peak, see mmdeit/benchmarks/hardware_limits.py), so that drifts of the machine hit all
-three; each prints img/s as the median over rounds, the fraction of the peak
-and the ratio mmdeit / timm. ``--onnx`` adds the model exported to ONNX and
+matmul peak, see mmdeit/benchmarks/hardware_limits.py), so that drifts
+of the machine hit all three; each prints img/s as the median over rounds,
+the fraction of the peak and the ratio mmdeit / timm. ``--onnx`` adds the model exported to ONNX and
 run by onnxruntime (fp32, same threads) to the rounds, ``--compile`` the
 model under ``torch.compile`` (its first batch, compilation included, is
 timed apart); ``--profile`` prints

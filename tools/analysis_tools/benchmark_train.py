@@ -15,9 +15,9 @@ forward, soft-target cross-entropy, backward, AdamW step (the same
 parameter groups, from ``create_optimizer_v2``). Both start from the same
 uint8 batch. Rounds alternate between the contenders, and each round also
 times ``torch.mm`` at the model's forward and backward linear shapes (the
-matmul peak, see mmdeit/benchmarks/hardware_limits.py); each prints img/s as the median over
-rounds, the fraction of the peak (FLOPs of forward and backward as torch's
-flop counter sees them) and the ratio to timm.
+matmul peak, see mmdeit/benchmarks/hardware_limits.py); each prints img/s
+as the median over rounds, the fraction of the peak (FLOPs of forward and
+backward as torch's flop counter sees them) and the ratio to timm.
 
 ``--compile`` adds the config's model with ``compile = True`` (the first
 step's time, compilation included, is printed); ``--variant

@@ -24,6 +24,7 @@ from mmengine.config import DictAction
 
 from mmdeit.benchmarks import distillation as bench
 from mmdeit.models.zoo import get_model
+from mmdeit.utils import register_all_modules
 
 COLUMNS = dict(part='teacher', images='images', same='arg-max = fp32',
                agree='agreement', max_error='max rel. logit error',
@@ -54,6 +55,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    register_all_modules()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -169,8 +169,8 @@ class Teacher(BaseModule):
     def _cast_weights(self, dtype: torch.dtype) -> None:
         """Weights in ``dtype``, cast once (not at every call, as autocast
         does); the input map stays float32."""
-        first = next((b for b in self.model.buffers() if b.is_floating_point()),
-                     None)
+        first = next((b for b in self.model.buffers()
+                      if b.is_floating_point()), None)
         if first is not None and first.dtype != dtype:
             self.model.to(dtype)
 
