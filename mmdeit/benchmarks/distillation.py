@@ -277,11 +277,14 @@ def step_table(name: str, network: nn.Module, batches: List[dict],
         }
         replayed = models['distilled, labels replayed']
         assert replayed.teacher is None
-        replayed.teacher_labels.start_epoch(0, len(batches))
+        labels = replayed.teacher_labels
+        labels.start_epoch(0, len(batches))
         times = alternate({key: trainer(model, batches)
                            for key, model in models.items()}, rounds,
                           between=peak.measure)
-        replayed.teacher_labels.end_epoch()
+        times['replay\'s own work (digest, lookup, decode)'] = \
+            replay_overhead(replayed, batches, rounds)
+        labels.end_epoch()
     plain_s = median(times['plain step (distillation none)'])
     rows = []
     for key, values in times.items():
@@ -292,6 +295,24 @@ def step_table(name: str, network: nn.Module, batches: List[dict],
     rows[0]['peak'] = flops / plain_s[0] / 1e9 / peak.median
     rows[0]['peak_gflops'] = peak.median
     return rows
+
+
+def replay_overhead(model: DistilledImageClassifier, batches: List[dict],
+                    rounds: int) -> List[Seconds]:
+    """Seconds per batch of what replaying adds to the plain step: the
+    digest of the batch, the lookup of its record and the decoding of its
+    labels (the cache positioned on an epoch of ``batches``)."""
+    labels = model.teacher_labels
+    inputs = []
+    for index, data in enumerate(batches):
+        seed_all(derive_seed(0, index))
+        inputs.append(model.data_preprocessor(data, training=True)['inputs'])
+
+    def replay(index):
+        labels.at_batch(index % len(batches))
+        labels.targets(inputs[index % len(batches)], None)
+
+    return [timed(lambda: replay(index)) for index in range(rounds * 10)]
 
 
 def teacher_table(network: nn.Module, batches: List[dict],
