@@ -24,6 +24,7 @@ from mmdeit.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
 from mmdeit.utils.config_errors import check_positive_int
 from mmdeit.utils.config_paths import (RUNNER_KEYS,
                                        warn_unknown_top_level_keys)
+from .hooks.teacher_label_cache_hook import TeacherLabelCacheHook
 from .loops import BatchChange, ResumableEpochBasedTrainLoop
 from .optimizers.lr_scaling import scale_lr
 from .optimizers.non_finite import GUARDED_WRAPPERS, NonFiniteLossGuard
@@ -32,6 +33,7 @@ from .optimizers.paramwise_log import summarised_paramwise_options
 from .optimizers.settings import check_optim_wrapper
 from .schedulers.placement import (all_schedulers, built_schedules,
                                    follow_new_batch)
+from .teacher_labels import complete_cache
 
 # The top-level config keys read: mmengine's runner's and mmdeit's own.
 TOP_LEVEL_KEYS = RUNNER_KEYS + ('compile', 'trust_checkpoint')
@@ -67,6 +69,10 @@ class ReliableRunner(Runner):
     - scales the lr with the total batch counting accumulated iterations,
       scales the logged ``base_lr`` alike, and logs the lr it trains at
       (see :func:`mmdeit.engine.optimizers.lr_scaling.scale_lr`);
+    - opens recorded teacher labels (``model.teacher.cache``): hands the
+      model the fingerprint of the run's batches
+      (:func:`mmdeit.engine.teacher_labels.batch_fingerprint`) and adds
+      :class:`TeacherLabelCacheHook`;
     - with ``compile = True`` (or a dict of ``torch.compile`` arguments),
       compiles the model's backbone, head and teacher in place
       (:func:`mmdeit.models.utils.compile_model`) where mmengine would
@@ -89,6 +95,20 @@ class ReliableRunner(Runner):
             check_positive_int('num_workers',
                                dataloader.get('num_workers', 0), minimum=0)
         return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+    def build_model(self, model):
+        if isinstance(model, dict):
+            model = complete_cache(model, self.cfg, self.seed, self.rank,
+                                   self.world_size)
+        return super().build_model(model)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        if getattr(model, 'teacher_labels', None) is not None and not any(
+                isinstance(hook, TeacherLabelCacheHook)
+                for hook in self.hooks):
+            self.register_hook(TeacherLabelCacheHook())
 
     def build_train_loop(self, loop):
         if isinstance(loop, dict) and 'type' not in loop \

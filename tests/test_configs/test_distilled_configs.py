@@ -9,7 +9,8 @@ from tests.helpers.repo import ROOT
 # What each distilled DeiT config added to its plain variant, written out.
 REGNETY_TEACHER = dict(
     cfg='regnety-16gf_in1k',
-    checkpoint='https://dl.fbaipublicfiles.com/deit/regnety_160-a5fe301d.pth')
+    checkpoint='https://dl.fbaipublicfiles.com/deit/regnety_160-a5fe301d.pth',
+    precision='auto')
 DISTILLED_MODEL = dict(
     type='DistilledImageClassifier',
     backbone=dict(type='DistilledVisionTransformer'),

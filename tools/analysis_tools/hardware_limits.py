@@ -12,13 +12,9 @@ import argparse
 import torch
 
 from mmdeit.apis import get_model
-# benchmark_distill.py imports these names from here until it takes them
-# from mmdeit.benchmarks
-from mmdeit.benchmarks.flops import count_flops  # noqa: F401
-from mmdeit.benchmarks.hardware import (PeakTracker,  # noqa: F401
-                                        describe_machine, format_shapes,
-                                        fraction_of_peak, linear_shapes,
-                                        matmul_peak, with_backward)
+from mmdeit.benchmarks.hardware import (describe_machine, format_shapes,
+                                        linear_shapes, matmul_peak,
+                                        with_backward)
 from mmdeit.benchmarks.timing import PEAK_DTYPES
 
 

@@ -16,10 +16,14 @@ distilled_deit = dict(
         type='DistilledImageClassifier',
         backbone=dict(type='DistilledVisionTransformer'),
         head=dict(type='DeiTClsHead'),
+        # precision 'auto': bf16 where the hardware computes it (the
+        # official main.py ran its teacher under fp16 autocast), weights
+        # cast once, BatchNorm folded (docs/distillation.md)
         teacher=dict(
             cfg='regnety-16gf_in1k',
             checkpoint='https://dl.fbaipublicfiles.com/deit/'
-            'regnety_160-a5fe301d.pth'),
+            'regnety_160-a5fe301d.pth',
+            precision='auto'),
         distillation=dict(type='hard', alpha=0.5)),
     # Accuracy of both heads averaged, of each head, of the teacher, and the
     # student-teacher agreement.

@@ -1,6 +1,4 @@
-from .distiller import DistilledImageClassifier, Teacher, build_teacher
+from .distiller import DistilledImageClassifier
 from .image import ImageClassifier
 
-__all__ = [
-    'ImageClassifier', 'DistilledImageClassifier', 'Teacher', 'build_teacher'
-]
+__all__ = ['ImageClassifier', 'DistilledImageClassifier']

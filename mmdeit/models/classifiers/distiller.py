@@ -1,197 +1,30 @@
 """A DeiT student trained against a frozen teacher (the paper's
 distillation token)."""
-import contextlib
 import inspect
 import logging
-import os.path as osp
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
-from mmdeit.checkpoint import DownloadError, is_url
+from mmdeit.checkpoint import CheckpointError
 from mmdeit.registry import MODELS
 from mmdeit.structures import DataSample
-from mmdeit.utils.config_errors import (NOT_SET, ConfigValueError,
-                                        check_choice,
-                                        check_keys, check_number,
-                                        did_you_mean, size_pair)
+from mmdeit.utils.config_errors import (ConfigValueError, check_keys,
+                                        check_number, did_you_mean)
 from ..heads import stack_targets
-from ..zoo import get_model, list_models, load_config
+from ..teachers import build_teacher, check_class_count
+from ..teachers.label_cache import (TeacherLabelCache,
+                                    TeacherLabelsUnavailable,
+                                    open_label_cache)
 from .image import ImageClassifier
 
 # Short names of ``distillation.type`` and the losses they build.
 DISTILLATION_TYPES = {'hard': 'HardDistillationLoss',
                       'soft': 'SoftDistillationLoss'}
-AUTOCAST_DTYPES = (None, 'bfloat16', 'float16')
-TEACHER_KEYS = ('cfg', 'checkpoint', 'autocast_dtype', 'input_size')
-OWNER = 'DistilledImageClassifier'
-
-
-class Teacher:
-    """A frozen model whose logits the student learns from.
-
-    It is deliberately *not* an ``nn.Module`` attribute of the student: its
-    parameters are then absent from the student's ``named_parameters()``
-    (so never in the optimizer, never synchronised by DDP) and
-    ``state_dict()`` (so student checkpoints hold no teacher weights), and
-    ``student.train()`` does not reach it: it stays in eval mode. The
-    student moves it along in ``_apply`` (``.to()``, ``.cuda()``...).
-
-    Args:
-        model: the teacher network; called as ``model(inputs)`` -> logits.
-        source: where it came from (config, checkpoint and, when set, input
-            size), for the record in the student's checkpoints.
-        autocast_dtype: 'bfloat16' or 'float16' to run it under autocast;
-            None runs it in the surrounding precision.
-        input_size: the image size (int or (H, W)) the teacher was trained
-            at: batches of another size are resized for it (bicubic,
-            antialiased when shrinking, as Pillow resizes). None feeds it
-            the student's batch as it is.
-    """
-
-    def __init__(self, model: nn.Module, source: dict,
-                 autocast_dtype: Optional[str] = None,
-                 input_size: Union[int, Tuple[int, int], None] = None):
-        self.model = model.eval().requires_grad_(False)
-        self.source = source
-        self.input_size = None if input_size is None else size_pair(
-            'teacher.input_size', input_size, 'DistilledImageClassifier')
-        check_choice('teacher.autocast_dtype', autocast_dtype,
-                     AUTOCAST_DTYPES, 'DistilledImageClassifier')
-        self.autocast_dtype = None if autocast_dtype is None else \
-            getattr(torch, autocast_dtype)
-
-    @torch.no_grad()
-    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Normalised images (N, 3, H, W) -> float32 logits (N, K)."""
-        inputs = self.resize(inputs)
-        context = contextlib.nullcontext() if self.autocast_dtype is None \
-            else torch.autocast(inputs.device.type, dtype=self.autocast_dtype)
-        with context:
-            logits = self.model(inputs)
-        return logits.float()
-
-    def resize(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) -> (N, 3, *input_size), unchanged when no size is
-        set or it already fits."""
-        if self.input_size is None or \
-                tuple(inputs.shape[-2:]) == self.input_size:
-            return inputs
-        return F.interpolate(inputs, size=self.input_size, mode='bicubic',
-                             align_corners=False, antialias=True)
-
-    @property
-    def num_classes(self) -> Optional[int]:
-        """The classes its head predicts, when it says (``head.num_classes``
-        of mmdeit's classifiers)."""
-        return getattr(getattr(self.model, 'head', None), 'num_classes', None)
-
-    def __deepcopy__(self, memo) -> 'Teacher':
-        # A copy of the student (e.g. the EMA model) shares the frozen
-        # teacher instead of holding a second copy of its weights.
-        return self
-
-
-def build_teacher(teacher: Union[dict, nn.Module],
-                  num_classes: Optional[int] = None) -> Teacher:
-    """A :class:`Teacher` from ``dict(cfg=..., checkpoint=...,
-    autocast_dtype=None, input_size=None)`` or from a built module.
-
-    ``cfg`` is a zoo name (``'regnety-16gf_in1k'``), a config file or a
-    model dict; ``checkpoint`` a path or URL in any layout mmdeit reads, or
-    True for the zoo entry's released weights. The teacher is built and
-    loaded with :func:`mmdeit.get_model`. With ``num_classes`` (the
-    student's), a teacher whose config or head predicts another number of
-    classes is refused before its checkpoint is read.
-    """
-    if isinstance(teacher, nn.Module):
-        built = Teacher(teacher, dict(cfg=type(teacher).__name__,
-                                      checkpoint=None))
-        check_class_count(built.num_classes, num_classes)
-        return built
-    teacher = dict(teacher)
-    options = {'autocast_dtype', 'input_size'}
-    check_keys('teacher', teacher, TEACHER_KEYS, OWNER, teacher)
-    for key in ('cfg', 'checkpoint'):
-        if key not in teacher:
-            raise ConfigValueError(f'teacher.{key}', NOT_SET, 'must be set: '
-                                   'the teacher needs a cfg and a checkpoint '
-                                   '(None for random weights)', OWNER)
-    cfg = _teacher_config(teacher['cfg'])
-    head = cfg.model.get('head') or {}
-    if isinstance(teacher['cfg'], dict):
-        check_class_count(head.get('num_classes'), num_classes,
-                          'teacher.cfg.head.num_classes')
-    else:
-        check_class_count(head.get('num_classes'), num_classes,
-                          'teacher.cfg', teacher['cfg'])
-    checkpoint = teacher['checkpoint']
-    if isinstance(checkpoint, str) and not is_url(checkpoint) \
-            and not osp.exists(checkpoint):
-        raise ConfigValueError(
-            'teacher.checkpoint', checkpoint, 'must be an existing file, a '
-            'URL, a Hugging Face folder, True (released weights) or None '
-            '(random weights)', OWNER)
-    try:
-        model = get_model(cfg, pretrained=checkpoint or False)
-    except DownloadError as error:
-        raise error.naming('model.teacher.checkpoint') from None
-    except ConfigValueError as error:
-        # located in the teacher's config: name it from the student's
-        if isinstance(teacher['cfg'], dict):
-            raise ConfigValueError(
-                'teacher.cfg.' + error.key.split('.', 1)[-1], error.value,
-                error.allowed, OWNER) from error
-        raise ConfigValueError(
-            'teacher.cfg', teacher['cfg'], f'its {error}', OWNER) from error
-    source = dict(cfg=_plain(teacher['cfg']),
-                  checkpoint=teacher['checkpoint'])
-    if teacher.get('input_size') is not None:
-        source['input_size'] = teacher['input_size']
-    return Teacher(model, source,
-                   **{k: v for k, v in teacher.items() if k in options})
-
-
-def _teacher_config(cfg: Union[str, dict, Config]) -> Config:
-    """The teacher's config from a zoo name, a config file or a model
-    dict."""
-    if isinstance(cfg, dict):
-        return Config(dict(model=cfg))
-    if isinstance(cfg, str) and not osp.isfile(cfg) \
-            and cfg not in list_models():
-        raise ConfigValueError(
-            'teacher.cfg', cfg, 'must be a zoo name (mmdeit.list_models()), '
-            'a config file or a model dict' + did_you_mean(
-                cfg, list_models(), cutoff=0.4), OWNER)
-    return load_config(cfg)
-
-
-def check_class_count(teacher: Optional[int], student: Optional[int],
-                      key: str = 'teacher', value=NOT_SET) -> None:
-    """Refuse a teacher that predicts other classes than the student
-    (either count None: unknown, not checked), naming ``key`` (the
-    teacher's ``cfg``, or its ``head.num_classes`` when the config holds
-    it) and its ``value``."""
-    if teacher is None or student is None or teacher == student:
-        return
-    raise ConfigValueError(
-        key, teacher if value is NOT_SET else value,
-        f'the teacher predicts {teacher} classes but the student {student}: '
-        'the distillation head learns the teacher\'s classes, so the '
-        'teacher must be trained on the student\'s. Fine-tune the teacher on '
-        'the target data first (tools/train.py with its config and '
-        f'head.num_classes={student}), then give that config and checkpoint '
-        'as model.teacher; if its checkpoint already predicts '
-        f'{student} classes, set head=dict(num_classes={student}) in the '
-        'teacher config (model.teacher.cfg)', OWNER)
-
-
-def _plain(value):
-    return value.to_dict() if isinstance(value, ConfigDict) else value
 
 
 @MODELS.register_module()
@@ -202,11 +35,16 @@ class DistilledImageClassifier(ImageClassifier):
         backbone, neck, head, train_cfg, data_preprocessor, init_cfg: as in
             :class:`ImageClassifier`; the head must give both heads'
             logits (``forward_both``, e.g. ``DeiTClsHead``).
-        teacher: ``dict(cfg=..., checkpoint=..., autocast_dtype=None,
-            input_size=None)`` (see :func:`build_teacher`) or a built
-            module; None for no teacher. It receives the student's
-            preprocessed (normalised, mixed) batch, so it must expect the
-            same normalisation, and predict the student's classes.
+        teacher: ``dict(cfg=..., checkpoint=..., precision='fp32',
+            input_size=None)`` (see :class:`mmdeit.models.Teacher`) or a
+            built module; None for no teacher. It receives the student's
+            preprocessed (normalised, mixed) batch, re-normalised for it
+            where its data preprocessor normalises otherwise, and must
+            predict the student's classes. ``cache='DIR'`` (or
+            ``dict(dir='DIR', topk=10)``) records its labels once and
+            replays them in later runs of the same batches, without
+            building the teacher (see :mod:`mmdeit.models.teachers.
+            label_cache`; docs/distillation.md).
         distillation: ``dict(type='hard'|'soft'|'none', alpha=0.5,
             tau=1.0)``; None means 'none'. ``type`` may also name any
             registered loss taking (student logits, teacher logits); the
@@ -264,6 +102,12 @@ class DistilledImageClassifier(ImageClassifier):
             check_keys('distillation', settings, ['type', 'alpha'] + [
                 name for name in inspect.signature(
                     MODELS.get(loss_type)).parameters], owner, settings)
+        cache = None
+        if isinstance(teacher, dict):
+            teacher = dict(teacher)
+            cache = teacher.pop('cache', None)
+        self.teacher_source = _source_of(teacher)
+        self.teacher_labels: Optional[TeacherLabelCache] = None
         if kind == 'none':
             self.distill_loss = None
             if teacher is not None:
@@ -277,25 +121,47 @@ class DistilledImageClassifier(ImageClassifier):
                 raise ValueError(f'distillation "{kind}" needs a teacher: set '
                                  'model.teacher, or distillation type "none"')
             self.distill_loss = MODELS.build(dict(type=loss_type, **settings))
-        self.teacher = None if teacher is None else build_teacher(
-            teacher, self.head.num_classes)
-        if self.teacher is not None:
-            check_same_normalisation(self.data_preprocessor,
-                                     getattr(self.teacher.model,
-                                             'data_preprocessor', None))
+            if cache is not None:
+                self.teacher_labels = open_label_cache(
+                    cache, teacher, kind, settings, self.head.num_classes)
+        self.teacher = self._build_teacher(teacher)
+        ignore_in_ddp(self, 'teacher')
 
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        if recurse and getattr(self, 'teacher', None) is not None:
-            self.teacher.model._apply(fn)
-        return self
+    def _build_teacher(self, teacher):
+        """The teacher, unless recorded labels cover every epoch of the run
+        (then it is neither built nor its checkpoint read)."""
+        labels = self.teacher_labels
+        if teacher is None:
+            return None
+        if labels is not None and labels.replays_every_epoch():
+            print_log(f'teacher labels of all {labels.epochs} epochs are '
+                      f'recorded in {labels.folder}: replaying them, the '
+                      'teacher is not built', logger='current')
+            return None
+        try:
+            built = build_teacher(teacher, self.head.num_classes)
+        except (OSError, CheckpointError) as error:
+            if labels is None:
+                raise
+            raise TeacherLabelsUnavailable(
+                f'{labels.explain()}; and the teacher cannot be loaded to '
+                f'compute them: {error}') from error
+        if labels is not None:
+            print_log(f'{labels.explain()}: running the teacher and '
+                      f'recording its labels in {labels.folder}',
+                      logger='current')
+        built.adapt_to(self.data_preprocessor)
+        return built
 
     def distillation_record(self) -> dict:
         """What a checkpoint should record about how it was trained: the
-        distillation settings and the teacher's source."""
+        distillation settings, the teacher's source and, where its labels
+        were recorded, their folder."""
         record = dict(self.distillation)
-        record['teacher'] = None if self.teacher is None else \
-            dict(self.teacher.source)
+        record['teacher'] = None if self.distill_loss is None else \
+            self.teacher_source
+        if self.teacher_labels is not None:
+            record['teacher_labels'] = self.teacher_labels.folder
         return record
 
     def loss(self, inputs: torch.Tensor,
@@ -307,11 +173,21 @@ class DistilledImageClassifier(ImageClassifier):
         if self.distill_loss is None:
             distill = self.head.loss_module(dist_logits, target)
         else:
-            teacher_logits = self.teacher(inputs)
-            check_class_count(teacher_logits.shape[1], dist_logits.shape[1])
-            distill = self.distill_loss(dist_logits.float(), teacher_logits)
+            distill = self.distill_loss(dist_logits.float(),
+                                        self.teacher_targets(inputs))
         return dict(loss_cls=(1 - self.alpha) * base,
                     loss_distill=self.alpha * distill)
+
+    def teacher_targets(self, inputs: torch.Tensor) -> torch.Tensor:
+        """What the distillation loss learns from for the batch ``inputs``:
+        the teacher's logits (N, K), or, with a cache, its recorded labels
+        (hard: (N,) classes; soft: (N, K) top-k logits), replayed or
+        computed and recorded."""
+        if self.teacher_labels is not None:
+            return self.teacher_labels.targets(inputs, self.teacher)
+        logits = self.teacher(inputs)
+        check_class_count(logits.shape[1], self.head.num_classes)
+        return logits
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None
@@ -331,33 +207,33 @@ class DistilledImageClassifier(ImageClassifier):
         return samples
 
 
-def normalisation_of(preprocessor: Optional[nn.Module]) -> Optional[dict]:
-    """``dict(mean=(...), std=(...), to_rgb=...)`` of a data preprocessor
-    (plain numbers, 0-255 scale), or None when it does not normalise."""
-    mean = getattr(preprocessor, 'mean', None)
-    std = getattr(preprocessor, 'std', None)
-    if mean is None or std is None:
+def _source_of(teacher) -> Optional[dict]:
+    """Where the teacher comes from, for the record in the student's
+    checkpoints: its config, checkpoint and, when set, input size."""
+    if teacher is None:
         return None
-    return dict(mean=tuple(round(v, 4) for v in mean.flatten().tolist()),
-                std=tuple(round(v, 4) for v in std.flatten().tolist()),
-                to_rgb=bool(getattr(preprocessor, 'to_rgb', False)))
+    if isinstance(teacher, nn.Module):
+        return dict(getattr(teacher, 'source', None) or dict(
+            cfg=type(teacher).__name__, checkpoint=None))
+    source = dict(cfg=_plain(teacher.get('cfg')),
+                  checkpoint=teacher.get('checkpoint'))
+    if teacher.get('input_size') is not None:
+        source['input_size'] = teacher['input_size']
+    return source
 
 
-def check_same_normalisation(student: nn.Module,
-                             teacher: Optional[nn.Module]) -> None:
-    """The teacher is fed the student's normalised batch: refuse a teacher
-    whose own preprocessor normalises differently, naming both settings and
-    the keys that set them."""
-    ours, theirs = normalisation_of(student), normalisation_of(teacher)
-    if ours is None or theirs is None or ours == theirs:
-        return
+def _plain(value):
+    return value.to_dict() if hasattr(value, 'to_dict') else value
 
-    def said(values: dict) -> str:
-        return (f"mean={list(values['mean'])}, std={list(values['std'])}, "
-                f"to_rgb={values['to_rgb']}")
-    raise ValueError(
-        'the teacher expects other inputs than the student: it is fed the '
-        "student's normalised batch, but its config normalises with "
-        f'{said(theirs)} where the student\'s does with {said(ours)}. Make '
-        'them equal: data_preprocessor (mean, std, to_rgb) in the teacher\'s '
-        "config (model.teacher.cfg) or in the student's config")
+
+def ignore_in_ddp(model: nn.Module, child: str) -> None:
+    """Name every buffer of ``model.<child>`` to DDP as one it must neither
+    broadcast from rank 0 when it wraps ``model`` nor synchronise (the
+    frozen teacher: each process loads the same weights). DDP reads the
+    list from the module it wraps, ``_ddp_params_and_buffers_to_ignore``,
+    set by its static ``_set_params_and_buffers_to_ignore_for_model``."""
+    module = getattr(model, child, None)
+    names = [] if module is None else [
+        f'{child}.{name}' for name, _ in module.named_buffers()]
+    DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+        model, names)

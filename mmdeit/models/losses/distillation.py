@@ -2,7 +2,9 @@
 against a frozen teacher's logits.
 
 Both take ``(student (N, K), teacher (N, K))`` logits and return a scalar;
-the teacher's logits carry no gradient.
+the teacher's logits carry no gradient. The hard loss also takes the
+teacher's arg-max itself, ``(N,)`` class indices, as recorded teacher labels
+replay it.
 """
 import torch
 import torch.nn.functional as F
@@ -14,9 +16,11 @@ from mmdeit.utils.config_errors import check_number
 
 def hard_distillation_loss(student: torch.Tensor,
                            teacher: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the student against the teacher's arg-max class,
-    averaged over the batch (no label smoothing)."""
-    return F.cross_entropy(student, teacher.detach().argmax(dim=1))
+    """Cross-entropy of the student against the teacher's arg-max class
+    (``teacher``: logits (N, K), or the classes (N,) themselves), averaged
+    over the batch (no label smoothing)."""
+    labels = teacher if teacher.dim() == 1 else teacher.detach().argmax(1)
+    return F.cross_entropy(student, labels)
 
 
 def soft_distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
