@@ -92,7 +92,8 @@ def test_other_batches_never_take_the_labels(project, recorded, tmp_path):
     message = str(error.value)
     assert 'holds teacher labels of other batches' in message
     assert 'batches.batch_size: 4 (recorded) -> 3 (this run)' in message
-    assert 'checkpoint not found' in message
+    assert "teacher.checkpoint='" in message and 'must be an existing' \
+        in message
     # with the teacher at hand: it runs, says why, and records anew
     other = train(config(project, tmp_path / 'seed1', **{
         'model.teacher.cache': str(cache), 'randomness.seed': 1,

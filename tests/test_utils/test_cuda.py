@@ -12,7 +12,7 @@ from mmengine.optim import build_optim_wrapper
 import mmdeit
 from mmdeit.apis import build_model_from_config, load_config
 from mmdeit.models.zoo import merge_overrides
-from mmdeit.models import DistilledImageClassifier
+from mmdeit.models import DistilledImageClassifier, Teacher
 from mmdeit.models.utils import ClsDataPreprocessor
 from mmdeit.structures import DataSample
 from mmdeit.utils import configure_cuda_transfers, register_all_modules
@@ -80,16 +80,17 @@ def tiny_student(teacher):
                                     distillation=dict(type='hard'))
 
 
-def amp_step(device, wrapper, dtype):
-    """One train step under ``wrapper``: the teacher's activations must come
-    out in ``dtype`` (autocast reaches it) and the student must move."""
+def amp_step(device, wrapper, precision, dtype):
+    """One train step under ``wrapper``: the teacher computes in its own
+    ``precision`` (its activations come out in ``dtype``), whatever
+    autocast the student runs under, and the student moves."""
     register_all_modules()  # AutocastOptimWrapper is mmdeit's
-    teacher = tiny_classifier()
+    teacher = Teacher(tiny_classifier(), None, precision=precision)
     student = tiny_student(teacher).to(device).train()
     wrapper = build_optim_wrapper(student, dict(
         wrapper, optimizer=dict(type='AdamW', lr=1e-3, fused=True)))
     seen = []
-    teacher.backbone.layers[0].ffn.fc1.register_forward_hook(
+    teacher.model.backbone.layers[0].ffn.fc1.register_forward_hook(
         lambda module, args, out: seen.append(out.dtype))
     before = [p.detach().clone() for p in student.parameters()]
     losses = student.train_step(batch(), wrapper)
@@ -100,15 +101,18 @@ def amp_step(device, wrapper, dtype):
                zip(before, student.parameters()))
 
 
-def test_cpu_amp_step_runs_the_teacher_under_bf16_autocast():
+@pytest.mark.parametrize('precision, dtype', [('bf16', torch.bfloat16),
+                                              ('fp32', torch.float32)])
+def test_cpu_amp_step_runs_the_teacher_in_its_own_precision(precision,
+                                                            dtype):
     amp_step('cpu', dict(type='AutocastOptimWrapper', dtype='bfloat16'),
-             torch.bfloat16)
+             precision, dtype)
 
 
 @pytest.mark.cuda
-def test_cuda_amp_step_runs_the_teacher_under_fp16_autocast():
+def test_cuda_amp_step_runs_the_teacher_in_its_own_precision():
     amp_step('cuda', dict(type='AmpOptimWrapper', loss_scale='dynamic'),
-             torch.float16)
+             'fp16', torch.float16)
 
 
 @pytest.mark.cuda

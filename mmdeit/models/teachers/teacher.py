@@ -13,9 +13,9 @@ from torch import nn
 
 from mmdeit.checkpoint import DownloadError, is_url
 from mmdeit.registry import MODELS
-from mmdeit.utils.config_errors import (NOT_SET, ConfigValueError,
-                                        check_choice, check_keys,
-                                        did_you_mean, size_pair)
+from mmdeit.utils.config_errors import (NOT_SET, ConfigPathError,
+                                        ConfigValueError, check_choice,
+                                        check_keys, did_you_mean, size_pair)
 from mmdeit.utils.seeding import preserved_random_state
 from ..zoo import get_model, list_models, load_config
 from .frozen import (PRECISIONS, compute_dtype, fold_batchnorm,
@@ -216,7 +216,7 @@ def build_teacher(teacher: Union[dict, nn.Module],
     checkpoint = teacher['checkpoint']
     if isinstance(checkpoint, str) and not is_url(checkpoint) \
             and not osp.exists(checkpoint):
-        raise ConfigValueError(
+        raise ConfigPathError(
             'teacher.checkpoint', checkpoint, 'must be an existing file, a '
             'URL, a Hugging Face folder, True (released weights) or None '
             '(random weights)', OWNER)

@@ -432,22 +432,3 @@ def test_teacher_of_other_classes_is_refused(teacher_checkpoint, tmp_path):
     with pytest.raises(ValueError, match='predicts 5 classes but the '
                        'student 10'):
         model.loss(data['inputs'], data['data_samples'])
-
-
-def test_normalisation_mismatch_names_both_settings_and_the_keys(
-        teacher_checkpoint):
-    """One line with the two means and stds (not the tensors) and the keys
-    to change."""
-    other = dict(TEACHER_MODEL, data_preprocessor=dict(
-        NORMALISE, mean=[0, 0, 0], std=[1, 1, 1]))
-    with pytest.raises(ValueError) as error:
-        build(teacher_checkpoint,
-              teacher=dict(cfg=other, checkpoint=teacher_checkpoint),
-              distillation=dict(type='hard'))
-    message = str(error.value)
-    assert '\n' not in message and 'tensor' not in message
-    mean, std = NORMALISE['mean'], NORMALISE['std']
-    assert 'mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0], to_rgb=' in message
-    assert f'mean={[float(v) for v in mean]}, ' \
-        f'std={[float(v) for v in std]}, to_rgb=' in message
-    assert 'model.teacher.cfg' in message and 'data_preprocessor' in message
