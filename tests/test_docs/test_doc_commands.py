@@ -70,7 +70,8 @@ CHECK_ONLY: List[Tuple[str, str]] = [
     (r'tools/(dist|slurm)_\w+\.sh', 'several processes, or a slurm cluster'),
     (r'gpu_check', 'needs a GPU (its CPU mode runs in '
      'tests/test_tools/test_gpu_check.py)'),
-    (r'benchmark', 'a benchmark (minutes)'),
+    (r'benchmark|teacher_agreement|precision_agreement|record_teacher',
+     'a benchmark or a measurement on a trained model (minutes)'),
     (r'-m pytest', 'a test run (the suite runs those tests)'),
     (r'tools/(demo|transfer_demo)\.py', 'a demo: minutes (their --quick '
      'forms run in tests/test_tools/test_demo.py and test_transfer_demo.py)'),
