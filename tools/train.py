@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmdeit.engine.optimizers import mixed_precision_cfg
 from mmdeit.engine.resume import configure_resume, run_training
 from mmdeit.engine.run_config import check_data
 from mmdeit.registry import RUNNERS
@@ -77,20 +78,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def enable_amp(cfg: Config) -> None:
-    """Mixed precision for the config's optim wrapper."""
-    wrapper = cfg.optim_wrapper
-    if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper',
-                                               'AutocastOptimWrapper'):
-        return
-    if torch.cuda.is_available():
-        wrapper.type = 'AmpOptimWrapper'
-        wrapper.loss_scale = 'dynamic'
-    else:
-        wrapper.type = 'AutocastOptimWrapper'
-        wrapper.setdefault('dtype', 'bfloat16')
-
-
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Fold the command line into the config (``--cfg-options`` first, so
     that e.g. ``optim_wrapper.dtype=bfloat16`` combines with ``--amp``)."""
@@ -103,7 +90,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        enable_amp(cfg)
+        mixed_precision_cfg(cfg.optim_wrapper,
+                            'cuda' if torch.cuda.is_available() else 'cpu')
     if args.compile:
         cfg.compile = True
     if args.auto_scale_lr:

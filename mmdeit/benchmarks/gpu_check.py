@@ -38,6 +38,7 @@ from mmengine.optim import build_optim_wrapper
 
 import mmdeit
 from mmdeit.apis import build_model_from_config, load_config
+from mmdeit.engine.optimizers import mixed_precision_cfg
 from mmdeit.structures import DataSample
 from mmdeit.utils import register_all_modules
 from mmdeit.utils.cuda import configure_cuda_transfers
@@ -222,10 +223,9 @@ def mixed_precision_wrapper(wrapper_cfg: dict, precision: str,
     if precision == 'fp16 AMP':
         if device != 'cuda':
             raise NotApplicable('fp16 AMP (loss scaling) needs CUDA')
-        wrapper_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
-    elif precision == 'bf16 autocast':
-        wrapper_cfg.update(type='AutocastOptimWrapper', dtype='bfloat16',
-                           device_type=device)
+        return mixed_precision_cfg(wrapper_cfg, device)
+    if precision == 'bf16 autocast':
+        return mixed_precision_cfg(wrapper_cfg, device, bf16=True)
     return wrapper_cfg
 
 

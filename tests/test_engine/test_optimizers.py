@@ -90,3 +90,25 @@ def test_autocast_wrapper_runs_forward_in_bfloat16():
     assert model.weight.grad is None  # zeroed after the step
     # the step is clipped to norm 1 at lr 0.1
     assert (model.weight - before).norm() <= 0.1 + 1e-6
+
+
+@pytest.mark.parametrize('device,bf16,expected', [
+    ('cpu', False, dict(type='AutocastOptimWrapper', device_type='cpu',
+                        dtype='bfloat16')),
+    ('cuda', False, dict(type='AmpOptimWrapper', loss_scale='dynamic')),
+    ('cuda', True, dict(type='AutocastOptimWrapper', device_type='cuda',
+                        dtype='bfloat16')),
+])
+def test_mixed_precision_cfg_is_what_amp_trains_with(device, bf16, expected):
+    """``tools/train.py --amp`` and the GPU check build the same wrapper:
+    fp16 AMP with loss scaling on CUDA, bf16 autocast elsewhere."""
+    from mmdeit.engine.optimizers import mixed_precision_cfg
+    optimizer = dict(type='AdamW', lr=1e-3)
+    cfg = mixed_precision_cfg(dict(optimizer=optimizer), device, bf16=bf16)
+    assert cfg == dict(optimizer=optimizer, **expected)
+    # a dtype the user set (--cfg-options optim_wrapper.dtype=float16) and
+    # a wrapper already mixed are kept
+    assert mixed_precision_cfg(dict(dtype='float16'), 'cpu')['dtype'] == \
+        'float16'
+    mixed = dict(type='AmpOptimWrapper', loss_scale=512.)
+    assert mixed_precision_cfg(dict(mixed), device) == mixed

@@ -1,4 +1,4 @@
-from .autocast_optim_wrapper import AutocastOptimWrapper
+from .autocast_optim_wrapper import AutocastOptimWrapper, mixed_precision_cfg
 from .lamb import Lamb
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 from .non_finite import (GuardedAmpOptimWrapper, GuardedAutocastOptimWrapper,
@@ -10,5 +10,5 @@ __all__ = [
     'AutocastOptimWrapper', 'Lamb', 'LayerDecayOptimWrapperConstructor',
     'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
     'GuardedAutocastOptimWrapper', 'NonFiniteLossError', 'NonFiniteLossGuard',
-    'ParamGroupsOptimWrapperConstructor'
+    'ParamGroupsOptimWrapperConstructor', 'mixed_precision_cfg'
 ]

@@ -40,3 +40,24 @@ class AutocastOptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(
                 device_type=self.device_type, dtype=self.cast_dtype):
             yield
+
+
+MIXED_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper',
+                  'GuardedAmpOptimWrapper', 'GuardedAutocastOptimWrapper')
+
+
+def mixed_precision_cfg(wrapper_cfg: dict, device: str,
+                        bf16: bool = False) -> dict:
+    """The optim wrapper config that ``tools/train.py --amp`` trains with,
+    from ``wrapper_cfg`` (changed in place and returned): fp16 AMP with a
+    dynamic loss scale (``AmpOptimWrapper``) on CUDA, bf16 autocast
+    (``AutocastOptimWrapper``) elsewhere or where ``bf16`` asks for it. A
+    wrapper that is already mixed is kept; a ``dtype`` it names is kept."""
+    if wrapper_cfg.get('type', 'OptimWrapper') in MIXED_WRAPPERS:
+        return wrapper_cfg
+    if device == 'cuda' and not bf16:
+        wrapper_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
+    else:
+        wrapper_cfg.update(type='AutocastOptimWrapper', device_type=device)
+        wrapper_cfg.setdefault('dtype', 'bfloat16')
+    return wrapper_cfg
