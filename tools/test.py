@@ -41,8 +41,8 @@ from mmdeit.models.utils import compile_model, inference_compile_options
 from mmdeit.models.utils.precision import (PRECISIONS, resolve_precision,
                                            set_inference_precision)
 from mmdeit.registry import RUNNERS
-from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
-                          setup_cpu_distributed)
+from mmdeit.utils import (configure_cuda_transfers, finish_distributed,
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.config_paths import named_config_errors
 
 
@@ -192,6 +192,7 @@ def main(argv=None) -> dict:
             os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
             with open(path, 'w') as f:
                 json.dump(record, f, indent=2)
+    finish_distributed()
     return metrics
 
 

@@ -19,8 +19,8 @@ from mmdeit.engine.optimizers import mixed_precision_cfg
 from mmdeit.engine.resume import configure_resume, run_training
 from mmdeit.engine.run_config import check_data
 from mmdeit.registry import RUNNERS
-from mmdeit.utils import (configure_cuda_transfers, register_all_modules,
-                          setup_cpu_distributed)
+from mmdeit.utils import (configure_cuda_transfers, finish_distributed,
+                          register_all_modules, setup_cpu_distributed)
 from mmdeit.utils.config_paths import named_config_errors
 
 
@@ -118,6 +118,7 @@ def main(argv=None) -> None:
         runner = RUNNERS.build(cfg) if 'runner_type' in cfg \
             else Runner.from_cfg(cfg)
         run_training(runner)
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -58,3 +58,17 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo', init_method='env://')
     return True
+
+
+def finish_distributed() -> None:
+    """End a distributed run cleanly: every process waits for the others at
+    a barrier, then the process group is destroyed; a no-op without one.
+
+    A process that leaves while another is still in its last collective,
+    or whose interpreter exits with the process group alive, can abort at
+    exit ('terminate called without an active exception', SIGABRT) after a
+    successful run, and the launcher then reports the whole run failed.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

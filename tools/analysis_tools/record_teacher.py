@@ -16,7 +16,8 @@ from mmengine.config import Config, DictAction
 
 from mmdeit.engine import ReliableRunner
 from mmdeit.engine.teacher_recording import record_teacher_labels
-from mmdeit.utils import register_all_modules, setup_cpu_distributed
+from mmdeit.utils import (finish_distributed, register_all_modules,
+                          setup_cpu_distributed)
 
 
 def parse_args():
@@ -55,6 +56,7 @@ def main():
         f'teacher labels in {counts["folder"]}: {counts["epochs"]} epochs, '
         f'{counts["recorded"]} batches recorded now, {counts["present"]} '
         'were already there')
+    finish_distributed()
 
 
 if __name__ == '__main__':
