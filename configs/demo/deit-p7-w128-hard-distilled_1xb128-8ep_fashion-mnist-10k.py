@@ -14,5 +14,5 @@ _base_ = ['./deit-p7-w128_1xb128-8ep_fashion-mnist-10k.py',
 # DeiT's hard distillation with the demo's teacher in place of RegNetY-16GF
 model = dict(
     _base_.distilled_deit.model,
-    teacher=dict(cfg='regnetx-w48_1xb64-12ep_fashion-mnist-10k',
+    teacher=dict(cfg='regnetx-w48_1xb32-12ep_fashion-mnist-10k',
                  checkpoint='work_dirs/demo/seed0/teacher/epoch_12.pth'))

@@ -32,7 +32,7 @@ class Model(NamedTuple):
 
 
 MODELS = {model.key: model for model in (
-    Model('teacher', 'regnetx-w48_1xb64-12ep_fashion-mnist-10k.py',
+    Model('teacher', 'regnetx-w48_1xb32-12ep_fashion-mnist-10k.py',
           Row('teacher', 'teacher: RegNetX-w48 (convnet)', ('-', ),
               class_token=False)),
     Model('student', 'deit-p7-w128_1xb128-8ep_fashion-mnist-10k.py',

@@ -44,7 +44,7 @@ CASES = {
     'demo/deit-p7-w128-hard-distilled_1xb128-8ep_fashion-mnist-10k':
     ('demo/deit-p7-w128_1xb128-8ep_fashion-mnist-10k',
      dict(DISTILLED_MODEL,
-          teacher=dict(cfg='regnetx-w48_1xb64-12ep_fashion-mnist-10k',
+          teacher=dict(cfg='regnetx-w48_1xb32-12ep_fashion-mnist-10k',
                        checkpoint='work_dirs/demo/seed0/teacher/'
                        'epoch_12.pth'))),
 }
