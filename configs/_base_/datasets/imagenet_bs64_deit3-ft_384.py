@@ -1,29 +1,20 @@
-# ImageNet-1k at 384 px as DeiT III fine-tunes (the official 20-epoch
-# commands): RandomResizedCrop (bicubic, antialiased) and flip, RandAugment
-# rand-m9-mstd0.5-inc1, no random erasing, no repeated augmentation.
-# Evaluation at crop ratio 1.0: the short side resized to 384, the centre
-# 384 x 384 cropped.
-_base_ = ['./imagenet_bs64_deit_224.py']
+# DeiT III's fine-tuning pipeline (imagenet_bs64_deit3-ft_224.py) at 384 px,
+# evaluated at 384 px (crop ratio 1.0).
+_base_ = ['./imagenet_bs64_deit3-ft_224.py']
 img_size = 384
 
+# the 224 px pipelines with every size set to img_size
+__sizes = dict(RandomResizedCrop='scale', ResizeEdge='scale',
+               CenterCrop='crop_size')
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic',
-         backend='torch'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
-    dict(type='PackInputs'),
+    dict(step, **{__sizes[step['type']]: img_size})
+    if step['type'] in __sizes else step for step in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=img_size, edge='short',
-         interpolation='bicubic', backend='torch'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='PackInputs'),
+    dict(step, **{__sizes[step['type']]: img_size})
+    if step['type'] in __sizes else step for step in _base_.test_pipeline
 ]
 
-train_dataloader = dict(
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

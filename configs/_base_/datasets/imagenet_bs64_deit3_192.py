@@ -3,21 +3,16 @@
 _base_ = ['./imagenet_bs64_deit3_224.py']
 img_size = 192
 
+# the 224 px pipelines with every size set to img_size
+__sizes = dict(RandomResizedCrop='scale', ResizeEdge='scale',
+               CenterCrop='crop_size')
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic',
-         backend='torch'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='ThreeAugment'),
-    dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3),
-    dict(type='PackInputs'),
+    dict(step, **{__sizes[step['type']]: img_size})
+    if step['type'] in __sizes else step for step in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=img_size, edge='short',
-         interpolation='bicubic', backend='torch'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='PackInputs'),
+    dict(step, **{__sizes[step['type']]: img_size})
+    if step['type'] in __sizes else step for step in _base_.test_pipeline
 ]
 
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,23 +1,4 @@
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.1),
-    neck=None,
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=384,
-        loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)),
-    # One of Mixup/CutMix per batch; the smoothing is folded into the mixed
-    # targets, which the loss then takes as they are.
-    train_cfg=dict(
-        augments=[
-            dict(type='Mixup', alpha=0.8),
-            dict(type='CutMix', alpha=1.0),
-        ],
-        label_smoothing=0.1),
-)
+# DeiT-small: DeiT-tiny's model (./deit-tiny.py) at this width.
+_base_ = ['./deit-tiny.py']
+
+model = dict(backbone=dict(arch='deit-small'), head=dict(in_channels=384))

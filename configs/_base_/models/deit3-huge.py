@@ -1,26 +1,8 @@
-# DeiT III-huge as the official recipe pre-trains it on ImageNet-1k:
-# LayerScale (initial 1e-4) and a position embedding for the patches only
-# (backbone DeiT3); stochastic depth 0.6 in every layer; binary cross-entropy
-# on the Mixup/CutMix targets binarized (both mixed classes count as
-# present), no label smoothing.
+# DeiT III-huge as the official recipe pre-trains it on ImageNet-1k: 14-px
+# patches, stochastic depth 0.6 in every layer; otherwise as
+# ./deit3-small.py.
+_base_ = ['./deit3-small.py']
+
 model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='DeiT3',
-        arch='deit3-huge',
-        img_size=224,
-        patch_size=14,
-        drop_path_rate=0.6),
-    neck=None,
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=1280,
-        loss=dict(type='BinaryCrossEntropyLoss', target_threshold=0.0)),
-    # one of Mixup/CutMix per batch
-    train_cfg=dict(
-        augments=[
-            dict(type='Mixup', alpha=0.8),
-            dict(type='CutMix', alpha=1.0),
-        ]),
-)
+    backbone=dict(arch='deit3-huge', patch_size=14, drop_path_rate=0.6),
+    head=dict(in_channels=1280))

@@ -1,27 +1,7 @@
 # DeiT III-medium, pre-trained as DeiT III-base (the official README gives no
-# command for this size; MMPretrain also takes the base values): LayerScale
-# (initial 1e-4) and a position embedding for the patches only (backbone
-# DeiT3); stochastic depth 0.2 in every layer; binary cross-entropy on the
-# Mixup/CutMix targets binarized (both mixed classes count as present), no
-# label smoothing.
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='DeiT3',
-        arch='deit3-medium',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.2),
-    neck=None,
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=512,
-        loss=dict(type='BinaryCrossEntropyLoss', target_threshold=0.0)),
-    # one of Mixup/CutMix per batch
-    train_cfg=dict(
-        augments=[
-            dict(type='Mixup', alpha=0.8),
-            dict(type='CutMix', alpha=1.0),
-        ]),
-)
+# command for this size; MMPretrain also takes the base values): stochastic
+# depth 0.2 in every layer; otherwise as ./deit3-small.py.
+_base_ = ['./deit3-small.py']
+
+model = dict(backbone=dict(arch='deit3-medium', drop_path_rate=0.2),
+             head=dict(in_channels=512))
