@@ -59,6 +59,7 @@ setup(
         'numpy',
         'matplotlib',  # analysis figures (mmengine needs it too)
         'opencv-python-headless',
+        'simplejpeg',  # libjpeg-turbo JPEG decoding, cv2's pixels, faster
         'safetensors',
         'pyyaml',
     ],

@@ -3,7 +3,7 @@
 
 Runs, in one process and one thread, on the same JPEG files:
 
-* training: the config's ``train_pipeline`` (LoadImageFromFile (cv2) ->
+* training: the config's ``train_pipeline`` (LoadImageFromFile (simplejpeg) ->
   RandomResizedCrop 224 bicubic, antialiased -> RandomFlip -> RandAugment
   rand-m9-mstd0.5-inc1 -> RandomErasing 0.25 'pixel' (on uint8) ->
   PackInputs) against timm's ``Image.open(...).convert('RGB')`` (timm's
@@ -342,9 +342,11 @@ def decode_profile(files, img_size, rounds):
     (short side int(size / 0.875), antialiased, centre crop) of each lands
     from timm's (full decode, Pillow): libjpeg's reduced decoding (cv2's
     IMREAD_REDUCED_*, Pillow's draft()) shrinks in the DCT, which changes
-    the output."""
+    the output; simplejpeg (what ``LoadImageFromFile`` uses for JPEGs) is
+    the same full decode as cv2's."""
     import io
 
+    import simplejpeg
     from PIL import Image
 
     from mmdeit.datasets.transforms import CenterCrop, ResizeEdge
@@ -362,6 +364,9 @@ def decode_profile(files, img_size, rounds):
     def cv2_full(data, shape):
         return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
+    def simplejpeg_full(data, shape):
+        return simplejpeg.decode_jpeg(data, 'BGR')
+
     def cv2_reduced(data, shape):
         flag = reduced_flags[reduction(*shape)]
         return cv2.imdecode(np.frombuffer(data, np.uint8), flag)
@@ -376,7 +381,8 @@ def decode_profile(files, img_size, rounds):
         img.draft('RGB', (shape[1] // factor, shape[0] // factor))
         return np.asarray(img.convert('RGB'))[:, :, ::-1]
 
-    decoders = {'cv2': cv2_full, 'cv2 IMREAD_REDUCED_*': cv2_reduced,
+    decoders = {'cv2': cv2_full, 'simplejpeg (mmdeit)': simplejpeg_full,
+                'cv2 IMREAD_REDUCED_*': cv2_reduced,
                 'Pillow': pil_full, 'Pillow draft()': pil_draft}
     data = [open(p, 'rb').read() for p in files]
     shapes = [cv2.imread(p).shape[:2] for p in files]

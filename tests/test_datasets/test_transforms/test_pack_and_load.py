@@ -6,8 +6,9 @@ import torch
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
+from PIL import Image
 
-from photo_images import make_photo
+from photo_images import make_photo, to_pil
 from mmdeit.datasets.transforms import PackInputs
 from mmdeit.registry import TRANSFORMS
 from mmdeit.structures import DataSample
@@ -60,6 +61,86 @@ def test_load_image_is_mmcvs_in_our_registry(jpeg):
     results = loader(dict(img_path=jpeg))
     np.testing.assert_array_equal(results['img'], cv2.imread(jpeg))
     assert results['img_shape'] == results['ori_shape'] == (300, 400)
+
+
+def _jpeg_variants(folder):
+    """Files cv2 and simplejpeg both decode: chroma subsampling 4:2:0,
+    4:2:2 and 4:4:4, progressive, restart markers, odd sizes, grey."""
+    photo = make_photo(301, 399, seed=3)
+    writes = {
+        '420.jpg': (photo, [cv2.IMWRITE_JPEG_QUALITY, 90]),
+        '444.jpg': (photo, [cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]),
+        '422.jpg': (photo, [cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422]),
+        'progressive.jpg': (photo, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1]),
+        'restarts.jpg': (photo, [cv2.IMWRITE_JPEG_RST_INTERVAL, 3]),
+        'grey.jpg': (photo[:, :, 1], []),
+    }
+    for name, (img, params) in writes.items():
+        assert cv2.imwrite(str(folder / name), img, params)
+        yield str(folder / name)
+
+
+def _count_calls(monkeypatch, module, name):
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize('color_type', ['color', 'color_ignore_orientation'])
+def test_jpegs_decode_by_simplejpeg_to_cv2s_pixels(tmp_path, monkeypatch,
+                                                   color_type):
+    import simplejpeg
+    calls = _count_calls(monkeypatch, simplejpeg, 'decode_jpeg')
+    flag = cv2.IMREAD_COLOR if color_type == 'color' else \
+        cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    loader = TRANSFORMS.build(dict(type='LoadImageFromFile',
+                                   color_type=color_type))
+    paths = list(_jpeg_variants(tmp_path))
+    for path in paths:
+        img = loader(dict(img_path=path))['img']
+        expected = cv2.imread(path, flag)
+        assert img.shape == expected.shape and img.dtype == np.uint8, path
+        np.testing.assert_array_equal(img, expected, err_msg=path)
+    assert len(calls) == len(paths)
+
+
+def _save_with_pil(path, bgr, mode='RGB', **kwargs):
+    to_pil(bgr).convert(mode).save(path, quality=92, **kwargs)
+    return str(path)
+
+
+def test_files_simplejpeg_does_not_reproduce_go_to_cv2(tmp_path,
+                                                        monkeypatch):
+    import simplejpeg
+    calls = _count_calls(monkeypatch, simplejpeg, 'decode_jpeg')
+    photo = make_photo(120, 200, seed=4)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    turned = _save_with_pil(tmp_path / 'turned.jpg', photo,
+                            exif=exif.tobytes())
+    cmyk = _save_with_pil(tmp_path / 'cmyk.jpg', photo, mode='CMYK')
+    png = str(tmp_path / 'photo.png')
+    cv2.imwrite(png, photo)
+    loader = TRANSFORMS.build(dict(type='LoadImageFromFile'))
+    for path in (turned, cmyk, png):
+        np.testing.assert_array_equal(loader(dict(img_path=path))['img'],
+                                      cv2.imread(path), err_msg=path)
+    assert loader(dict(img_path=turned))['img'].shape == (200, 120, 3)
+    # the turned photo is sent to cv2 before decoding, the CMYK one by
+    # simplejpeg's refusal; the PNG never reaches it
+    assert len(calls) == 1
+    upright = TRANSFORMS.build(dict(type='LoadImageFromFile',
+                                    color_type='color_ignore_orientation'))
+    assert upright(dict(img_path=turned))['img'].shape == (120, 200, 3)
+    assert len(calls) == 2
 
 
 def test_train_pipeline(jpeg):
