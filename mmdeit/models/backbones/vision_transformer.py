@@ -145,8 +145,9 @@ class MultiheadAttention(nn.Module):
         return self.proj_drop(self.proj(x))
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
-        """softmax(q k^T / sqrt(d)) written out, for analysis; ``forward``
-        keeps the fused kernel, which never forms these weights.
+        """softmax(q k^T / sqrt(d)) written out, for analysis;
+        ``forward`` uses the fused kernel (which never forms these weights)
+        except in bfloat16 training on the CPU.
 
         Shapes: (N, L, C), the block's normalised input -> (N, heads, L, L),
         each row summing to 1.

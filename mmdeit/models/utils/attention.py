@@ -1,24 +1,21 @@
 """Multi-head attention from a fused qkv projection, whose bfloat16
-backward on the CPU runs in float32.
+training on the CPU is written out as matrix products.
 
-PyTorch's fused CPU attention is fast in bfloat16 forward, but its bfloat16
-backward is slower than its float32 one (on a Xeon with AMX, at DeiT-tiny's
-shapes and batch 32, 62 ms against 36 ms of one core's time per layer).
-Where a gradient is recorded for a bfloat16 qkv on the CPU without dropout,
-:func:`qkv_attention` runs the same bfloat16 forward kernel, and a backward
-that upcasts the saved qkv, output and log-sum-exp once and runs the
-float32 kernel: less time, and gradients closer to float32 arithmetic than
-the bfloat16 kernel's. The gradient is written straight into the layout of
-the qkv projection's output, which also saves the copies of autograd's
-unbind and permute backward. Everywhere else it is
-``F.scaled_dot_product_attention``.
+PyTorch's fused CPU attention (flash) is the fastest forward, but its
+backward is slow in bfloat16 (slower than in float32): on a Xeon with AMX,
+at DeiT-tiny's shapes and batch 32, one layer's forward and backward take
+about 45 ms of one core's time in bfloat16 and 38 in float32, against 22 for
+the same attention written as two bfloat16 matrix products and a softmax,
+whose matrix products run on the AMX units in both directions. So where a
+gradient is recorded for a bfloat16 qkv on the CPU without dropout,
+:func:`qkv_attention` computes ``softmax(q k^T / sqrt(d)) v`` that way (the
+arithmetic of an unfused attention under autocast: products accumulated in
+float32, the softmax in float32 and rounded to bfloat16 once); it keeps the
+(N, heads, L, L) weights for the backward, 2 bytes a weight. Everywhere else
+(inference, float32, GPUs, dropout) it is ``F.scaled_dot_product_attention``.
 """
 import torch
 import torch.nn.functional as F
-
-_flash_forward = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
-_flash_backward = \
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward
 
 
 def split_qkv(qkv: torch.Tensor) -> tuple:
@@ -26,32 +23,20 @@ def split_qkv(qkv: torch.Tensor) -> tuple:
     return qkv.permute(2, 0, 3, 1, 4).unbind(0)
 
 
-class _Float32BackwardAttention(torch.autograd.Function):
-    """Forward in qkv's dtype, backward in float32. Shapes: qkv (N, L, 3,
-    heads, d) -> (N, heads, L, d)."""
-
-    @staticmethod
-    def forward(ctx, qkv):
-        out, logsumexp = _flash_forward(*split_qkv(qkv))
-        ctx.save_for_backward(qkv, out, logsumexp)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        qkv, out, logsumexp = ctx.saved_tensors
-        grads = _flash_backward(grad_out.float(), *split_qkv(qkv.float()),
-                                out.float(), logsumexp, 0., False)
-        grad_qkv = torch.empty_like(qkv)
-        for into, grad in zip(split_qkv(grad_qkv), grads):
-            into.copy_(grad)
-        return grad_qkv
-
-
-def _backward_in_float32(qkv: torch.Tensor, dropout_p: float) -> bool:
+def _bfloat16_cpu_training(qkv: torch.Tensor, dropout_p: float) -> bool:
     return (torch.is_grad_enabled() and qkv.requires_grad
             and qkv.device.type == 'cpu' and qkv.dtype == torch.bfloat16
             and dropout_p == 0. and not torch.compiler.is_compiling()
             and not torch.jit.is_tracing())
+
+
+def matmul_attention(qkv: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v as two matrix products and a softmax, in
+    qkv's dtype. Shapes: (N, L, 3, heads, d) -> (N, heads, L, d)."""
+    q, k, v = split_qkv(qkv)
+    with torch.autocast(qkv.device.type, enabled=False):
+        scores = (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1)
+        return scores.softmax(-1) @ v
 
 
 def qkv_attention(qkv: torch.Tensor, dropout_p: float = 0.) -> torch.Tensor:
@@ -62,7 +47,7 @@ def qkv_attention(qkv: torch.Tensor, dropout_p: float = 0.) -> torch.Tensor:
     if qkv.device.type == 'cpu' and torch.is_autocast_enabled('cpu') \
             and torch.get_autocast_dtype('cpu') == torch.bfloat16:
         qkv = qkv.to(torch.bfloat16)
-    if _backward_in_float32(qkv, dropout_p):
-        return _Float32BackwardAttention.apply(qkv)
+    if _bfloat16_cpu_training(qkv, dropout_p):
+        return matmul_attention(qkv)
     return F.scaled_dot_product_attention(*split_qkv(qkv),
                                           dropout_p=dropout_p)
