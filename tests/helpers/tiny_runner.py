@@ -31,6 +31,18 @@ data_preprocessor = dict(num_classes={classes})
 '''
 
 
+def small_deit_overrides(layers: int = 3) -> dict:
+    """Dotted config overrides of a DeiT of ``layers`` blocks of 32 dims on
+    32 px images cut in 16 px patches, with 10 classes."""
+    return {
+        'model.backbone.arch': dict(_delete_=True, embed_dims=32,
+                                    num_layers=layers, num_heads=2,
+                                    feedforward_channels=64),
+        'model.backbone.img_size': 32, 'model.backbone.patch_size': 16,
+        'model.head.in_channels': 32, 'model.head.num_classes': 10,
+        'data_preprocessor.num_classes': 10}
+
+
 def train_pipeline_text(size: int = 16, deit_augment: bool = False) -> str:
     """Config lines of ``train_pipeline``: a ``size`` px crop and a flip
     (``deit_augment``: DeiT's RandAugment and erasing too)."""
