@@ -16,6 +16,7 @@ from mmdeit.registry import RUNNERS
 from mmdeit.utils import register_all_modules
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import ROOT
+from tests.helpers.tiny_runner import data_text, model_text
 
 NORMALISE = dict(mean=[123.675, 116.28, 103.53],
                  std=[58.395, 57.12, 57.375], to_rgb=True)
@@ -26,39 +27,9 @@ TEACHER = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=3, in_channels=64),
     data_preprocessor=dict(NORMALISE, num_classes=3))
-CONFIG = '''
-_base_ = ['{root}/configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py']
-data_root = '{data_root}'
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=16, num_layers=1, num_heads=2,
-                  feedforward_channels=32),
-        img_size=16, patch_size=8),
-    head=dict(num_classes=3, in_channels=16),
-    teacher=dict(_delete_=True, cfg={teacher}, checkpoint='{checkpoint}'))
-data_preprocessor = dict(num_classes=3)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=16, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=18, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=3, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='val', pipeline=test_pipeline))
-test_dataloader = val_dataloader
+DISTILLED_CONFIG = ROOT / 'configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py'
+# the run: 2 epochs of 3 batches, a checkpoint at the end
+RUN = '''
 train_cfg = dict(max_epochs=2)
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(by_epoch=False, interval=2))
@@ -88,9 +59,12 @@ def config(project: Path, folder: Path, checkpoint: Path = None,
     (dotted keys) appended as a last line of overrides."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f'student_{folder.name}.py'
-    text = CONFIG.format(root=ROOT, data_root=project / 'data',
-                         teacher=TEACHER,
-                         checkpoint=checkpoint or project / 'teacher.pth')
+    teacher = dict(_delete_=True, cfg=TEACHER,
+                   checkpoint=str(checkpoint or project / 'teacher.pth'))
+    text = f"_base_ = ['{DISTILLED_CONFIG}']\n" + model_text(
+        3, teacher=teacher) + data_text(
+            project / 'data', val_batch=3, shuffle=True,
+            interpolation=None) + RUN
     path.write_text(text + f'OPTIONS = {options!r}\n')
     return path
 

@@ -9,18 +9,11 @@ from mmengine.config import Config
 
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import ROOT
-from tests.helpers.tiny_runner import build_runner
+from tests.helpers.tiny_runner import NO_EVALUATION, build_runner, model_text
 
-CONFIG = '''
-_base_ = ['{base}']
+CONFIG = "_base_ = ['{base}']\n" + model_text(
+    2, dims=32, layers=2, size=32) + '''
 data_root = '{data_root}'
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=32, num_layers=2, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=8),
-    head=dict(num_classes=2, in_channels=32))
-data_preprocessor = dict(num_classes=2)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=32, interpolation='bicubic',
@@ -34,12 +27,7 @@ train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
                  data_prefix='train', pipeline=train_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+''' + NO_EVALUATION + '''
 train_cfg = dict(max_epochs=12, val_interval=100)
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(interval=100))

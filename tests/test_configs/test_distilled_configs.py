@@ -22,6 +22,12 @@ EVALUATION = dict(
     test_evaluator=dict(type='DistillationAccuracy', topk=(1, 5)),
     custom_hooks=[dict(type='DistillationRecordHook')])
 
+
+def demo_teacher(cfg: str, checkpoint: str) -> dict:
+    """The distilled model with a teacher of the Fashion-MNIST demo."""
+    return dict(DISTILLED_MODEL, teacher=dict(cfg=cfg, checkpoint=checkpoint))
+
+
 CASES = {
     'deit/deit-tiny-distilled_pt-4xb256_in1k':
     ('deit/deit-tiny_pt-4xb256_in1k', DISTILLED_MODEL),
@@ -37,16 +43,12 @@ CASES = {
                         'deit_base_distilled_patch16_224-df68dfff.pth'))),
     'demo/deit-tiny-p7-hard-distilled_1xb128_fashion-mnist':
     ('demo/deit-tiny-p7_1xb128_fashion-mnist',
-     dict(DISTILLED_MODEL,
-          teacher=dict(cfg='regnety-200mf_1xb128_fashion-mnist',
-                       checkpoint='work_dirs/regnety-200mf_1xb128_'
-                       'fashion-mnist/epoch_1.pth'))),
+     demo_teacher('regnety-200mf_1xb128_fashion-mnist',
+                  'work_dirs/regnety-200mf_1xb128_fashion-mnist/epoch_1.pth')),
     'demo/deit-p7-w128-hard-distilled_1xb128-8ep_fashion-mnist-10k':
     ('demo/deit-p7-w128_1xb128-8ep_fashion-mnist-10k',
-     dict(DISTILLED_MODEL,
-          teacher=dict(cfg='regnetx-w48_1xb32-12ep_fashion-mnist-10k',
-                       checkpoint='work_dirs/demo/seed0/teacher/'
-                       'epoch_12.pth'))),
+     demo_teacher('regnetx-w48_1xb32-12ep_fashion-mnist-10k',
+                  'work_dirs/demo/seed0/teacher/epoch_12.pth')),
 }
 
 

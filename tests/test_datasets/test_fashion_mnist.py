@@ -230,6 +230,20 @@ def offline(idx_dir, tmp_path, monkeypatch):
     return apt, []
 
 
+@pytest.fixture
+def mirror(tmp_path, monkeypatch) -> Path:
+    """A "mirror" of the four .gz files, served through file:// URLs, whose
+    MD5 sums are the expected ones."""
+    folder = tmp_path / 'mirror'
+    folder.mkdir()
+    write_split(folder, 'train', *fake_split(30, 0))
+    write_split(folder, 'test', *fake_split(12, 1))
+    monkeypatch.setattr(fashion_mnist, 'MD5', {
+        name: hashlib.md5((folder / name).read_bytes()).hexdigest()
+        for name in fashion_mnist.MD5})
+    return folder
+
+
 def test_source_chain_folder_then_url_then_apt(offline, idx_dir, tmp_path):
     apt, steps = offline
     out = str(tmp_path / 'out')
@@ -270,16 +284,9 @@ def test_source_chain_folder_then_url_then_apt(offline, idx_dir, tmp_path):
                      f'{source}'] and not apt.commands
 
 
-def test_source_chain_prefers_a_download(offline, idx_dir, tmp_path,
+def test_source_chain_prefers_a_download(offline, mirror, tmp_path,
                                          monkeypatch):
     apt, steps = offline
-    mirror = tmp_path / 'mirror'
-    mirror.mkdir()
-    write_split(mirror, 'train', *fake_split(30, 0))
-    write_split(mirror, 'test', *fake_split(12, 1))
-    monkeypatch.setattr(fashion_mnist, 'MD5', {
-        name: hashlib.md5((mirror / name).read_bytes()).hexdigest()
-        for name in fashion_mnist.MD5})
     monkeypatch.setattr(fashion_mnist, 'URLS', (mirror.as_uri() + '/', ))
     out = tmp_path / 'out'
     assert fashion_mnist.resolve_source(None, str(out), True,
@@ -294,18 +301,10 @@ def test_source_chain_prefers_a_download(offline, idx_dir, tmp_path,
     assert steps == [f'downloaded before: {out / "raw"}']
 
 
-def test_a_failed_url_is_said_before_the_next(offline, idx_dir, tmp_path,
-                                              monkeypatch):
+def test_a_failed_url_is_said_before_the_next(offline, mirror, tmp_path):
     """The first URL fails (offline), the mirror serves: each step is
     said as it happens."""
     apt, steps = offline
-    mirror = tmp_path / 'mirror'
-    mirror.mkdir()
-    write_split(mirror, 'train', *fake_split(30, 0))
-    write_split(mirror, 'test', *fake_split(12, 1))
-    monkeypatch.setattr(fashion_mnist, 'MD5', {
-        name: hashlib.md5((mirror / name).read_bytes()).hexdigest()
-        for name in fashion_mnist.MD5})
     offline_url = (tmp_path / 'offline').as_uri() + '/'
     fashion_mnist.download(str(tmp_path / 'raw'),
                            (offline_url, mirror.as_uri() + '/'),
@@ -365,16 +364,9 @@ def test_source_chain_says_what_to_run_when_nothing_works(
         fashion_mnist.resolve_source(None, out, False)
 
 
-def test_download_checks_md5_and_reports_offline(idx_dir, tmp_path,
+def test_download_checks_md5_and_reports_offline(mirror, tmp_path,
                                                  monkeypatch):
-    # a "mirror" of the four .gz files, served through file:// URLs
-    mirror = tmp_path / 'mirror'
-    mirror.mkdir()
-    write_split(mirror, 'train', *fake_split(30, 0))
-    write_split(mirror, 'test', *fake_split(12, 1))
-    md5 = {name: hashlib.md5((mirror / name).read_bytes()).hexdigest()
-           for name in fashion_mnist.MD5}
-    monkeypatch.setattr(fashion_mnist, 'MD5', md5)
+    md5 = fashion_mnist.MD5
     dead = (tmp_path / 'offline').as_uri() + '/'
     target = tmp_path / 'downloaded'
     fashion_mnist.download(str(target), urls=(dead, mirror.as_uri() + '/'))

@@ -12,7 +12,8 @@ from mmdeit.apis import build_model_from_config
 from mmdeit.checkpoint.layouts.timm import TIMM_TABLE
 from mmdeit.engine.optimizers.non_finite import NonFiniteLossGuard
 from mmdeit.utils import register_all_modules
-from tests.helpers.tiny_runner import build_runner, tiny_config
+from tests.helpers.tiny_runner import (build_runner, small_deit_overrides,
+                                       tiny_config)
 
 CONFIGS = Path(__file__).parents[2] / 'configs/deit'
 RATE = 0.65
@@ -28,13 +29,8 @@ def small_deit(distilled: bool):
     name = 'deit-tiny-distilled_pt-4xb256_in1k.py' if distilled \
         else 'deit-tiny_pt-4xb256_in1k.py'
     cfg = Config.fromfile(CONFIGS / name)
-    cfg.merge_from_dict({
-        'model.backbone.arch': dict(_delete_=True, embed_dims=32,
-                                    num_layers=LAYERS, num_heads=2,
-                                    feedforward_channels=64),
-        'model.backbone.img_size': 32, 'model.backbone.patch_size': 16,
-        'model.head.in_channels': 32, 'model.head.num_classes': 10,
-        'data_preprocessor.num_classes': 10, 'optim_wrapper': LAYER_DECAY})
+    cfg.merge_from_dict(dict(small_deit_overrides(LAYERS),
+                             optim_wrapper=LAYER_DECAY))
     if distilled:
         cfg.model.distillation = dict(type='none')
         cfg.model.pop('teacher')

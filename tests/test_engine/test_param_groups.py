@@ -17,6 +17,7 @@ from mmdeit.engine.optimizers.param_groups import (merge_param_groups,
                                                  regroup_saved_state)
 from mmdeit.registry import PARAM_SCHEDULERS
 from mmdeit.utils import register_all_modules
+from tests.helpers.tiny_runner import small_deit_overrides
 
 CONFIGS = Path(__file__).parents[2] / 'configs'
 SETTINGS = ('lr', 'weight_decay', 'eps', 'betas')
@@ -27,13 +28,7 @@ def small_model(config: str, distilled: bool = False, layers: int = 3):
     config."""
     register_all_modules()
     cfg = Config.fromfile(CONFIGS / config)
-    cfg.merge_from_dict({
-        'model.backbone.arch': dict(_delete_=True, embed_dims=32,
-                                    num_layers=layers, num_heads=2,
-                                    feedforward_channels=64),
-        'model.backbone.img_size': 32, 'model.backbone.patch_size': 16,
-        'model.head.in_channels': 32, 'model.head.num_classes': 10,
-        'data_preprocessor.num_classes': 10})
+    cfg.merge_from_dict(small_deit_overrides(layers))
     if distilled:
         cfg.model.backbone.type = 'DistilledVisionTransformer'
         cfg.model.head.type = 'DeiTClsHead'

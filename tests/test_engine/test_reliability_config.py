@@ -12,8 +12,8 @@ from mmdeit.utils.registry_hints import UnknownTypeError, unknown_type_error
 from tests.helpers.repo import load_tool
 from tests.helpers.tiny_runner import tiny_config
 
-
-@pytest.mark.parametrize('option, message', [
+# --cfg-options naming an unknown type, and the error's message
+UNKNOWN_TYPES = [
     ('model.backbone.type=VisionTransformr',
      "model.backbone.type='VisionTransformr': not a registered type of the "
      "mmdeit::model registry (did you mean 'VisionTransformer'"),
@@ -26,13 +26,32 @@ from tests.helpers.tiny_runner import tiny_config
     ('runner_type=ReliabelRunner',
      "runner_type='ReliabelRunner': not a registered type of the runner "
      "registry (did you mean 'ReliableRunner'"),
-])
-def test_unknown_type_names_closest(tmp_path, option, message):
+]
+# --cfg-options making the model inconsistent, and the error's message
+INCONSISTENT_MODELS = [
+    ('model.backbone.img_size=20',
+     'model.backbone.img_size=20: must be a multiple of patch_size (8, 8)'),
+    ('model.head.num_classes=5',
+     'model.head.num_classes=5: must equal data_preprocessor.num_classes '
+     '(2)'),
+]
+
+
+def assert_train_fails(tmp_path, option: str, error: type,
+                       message: str) -> None:
+    """tools/train.py on the tiny config with ``option`` as --cfg-options
+    (working in ``tmp_path / 'work'``) raises ``error`` saying
+    ``message``."""
     config = tiny_config(tmp_path).filename
-    with pytest.raises(UnknownTypeError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         load_tool('tools/train.py').main(
             [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
              option])
+
+
+@pytest.mark.parametrize('option, message', UNKNOWN_TYPES)
+def test_unknown_type_names_closest(tmp_path, option, message):
+    assert_train_fails(tmp_path, option, UnknownTypeError, message)
 
 
 def test_get_model_names_closest(tmp_path):
@@ -67,17 +86,7 @@ def test_locate_prefers_the_consumers_dict_then_the_value():
         'head.in_channels'
 
 
-@pytest.mark.parametrize('option, named', [
-    ('model.backbone.img_size=20',
-     'model.backbone.img_size=20: must be a multiple of patch_size (8, 8)'),
-    ('model.head.num_classes=5',
-     'model.head.num_classes=5: must equal data_preprocessor.num_classes '
-     '(2)'),
-])
+@pytest.mark.parametrize('option, named', INCONSISTENT_MODELS)
 def test_inconsistent_model_fails_at_build(tmp_path, option, named):
-    config = tiny_config(tmp_path).filename
-    work = tmp_path / 'work'
-    with pytest.raises(ValueError, match=re.escape(named)):
-        load_tool('tools/train.py').main(
-            [config, '--work-dir', str(work), '--cfg-options', option])
-    assert not list(work.glob('*.pth'))
+    assert_train_fails(tmp_path, option, ValueError, named)
+    assert not list((tmp_path / 'work').glob('*.pth'))

@@ -4,23 +4,13 @@ import pytest
 import torch
 
 import mmdeit
+from tests.helpers.reference_models import VARIANTS
 
 timm = pytest.importorskip('timm')
 
-CONFIG_TO_TIMM = {
-    'deit-tiny_pt-4xb256_in1k': ('deit_tiny_patch16_224', 224),
-    'deit-tiny-distilled_pt-4xb256_in1k':
-    ('deit_tiny_distilled_patch16_224', 224),
-    'deit-small_pt-4xb256_in1k': ('deit_small_patch16_224', 224),
-    'deit-small-distilled_pt-4xb256_in1k':
-    ('deit_small_distilled_patch16_224', 224),
-    'deit-base_pt-16xb64_in1k': ('deit_base_patch16_224', 224),
-    'deit-base-distilled_pt-16xb64_in1k':
-    ('deit_base_distilled_patch16_224', 224),
-    'deit-base_ft-16xb32_in1k-384px': ('deit_base_patch16_384', 384),
-    'deit-base-distilled_ft-16xb32_in1k-384px':
-    ('deit_base_distilled_patch16_384', 384),
-}
+# zoo name -> (timm name, image size)
+CONFIG_TO_TIMM = {name: (timm_name, size)
+                  for name, (timm_name, _, _, size, _) in VARIANTS.items()}
 
 
 def test_zoo_lists_the_eight_configs():

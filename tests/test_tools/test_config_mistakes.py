@@ -20,6 +20,8 @@ from mmdeit.utils.config_paths import (ConfigKeyWarning,
                                        unknown_top_level_keys)
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import ROOT, load_tool
+from tests.helpers.tiny_runner import (evaluation_pipeline_text,
+                                       train_pipeline_text)
 
 CONFIGS = {
     'tiny': 'configs/deit/deit-tiny_pt-4xb256_in1k.py',
@@ -36,18 +38,8 @@ model = dict(
     backbone=dict({arch}, init_cfg=None),
     head=dict(num_classes=2, in_channels=16){teacher})
 data_preprocessor = dict(num_classes=2)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=16, interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=18, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
-    dict(type='PackInputs'),
-]
+''' + train_pipeline_text() + evaluation_pipeline_text(
+    interpolation=None) + '''
 train_dataloader = dict(
     _delete_=True, batch_size=4, num_workers=0, persistent_workers=False,
     collate_fn=dict(type='default_collate'),

@@ -13,7 +13,7 @@ import mmdeit
 from tests.helpers.image_folder import (read_runner_checkpoint,
                                         write_image_folder)
 from tests.helpers.repo import ROOT, run_in_repo
-from tests.helpers.tiny_runner import data_text
+from tests.helpers.tiny_runner import data_text, model_text
 
 DATA = data_text('{data_root}', size=32, train_batch=6, val_batch=6,
                  shuffle=True) + '''
@@ -29,16 +29,16 @@ model = dict(
                             group_width=8, se_ratio=0.25)),
     head=dict(num_classes=3, in_channels=64))
 ''' + DATA
-STUDENT = '''
-_base_ = ['{root}/configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py']
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=32, num_layers=1, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=16),
-    head=dict(num_classes=3, in_channels=32),
-    teacher=dict(cfg='{teacher_config}', checkpoint='{teacher_checkpoint}'))
-''' + DATA
+STUDENT_BASE = ROOT / 'configs/deit/deit-tiny-distilled_pt-4xb256_in1k.py'
+
+
+def student_text(data_root, teacher_config, teacher_checkpoint) -> str:
+    """A one-block DeiT-tiny distilled from the given teacher."""
+    teacher = dict(cfg=str(teacher_config),
+                   checkpoint=str(teacher_checkpoint))
+    return f"_base_ = ['{STUDENT_BASE}']\n" + model_text(
+        3, dims=32, size=32, patch=16, teacher=teacher) + DATA.format(
+            data_root=data_root)
 
 
 def run(*args: str) -> str:
@@ -59,9 +59,8 @@ def test_train_teacher_then_distil_and_test(tmp_path):
     teacher_state = read_runner_checkpoint(teacher_checkpoint)['state_dict']
 
     student_config = tmp_path / 'my_student.py'
-    student_config.write_text(STUDENT.format(
-        root=ROOT, data_root=tmp_path / 'data',
-        teacher_config=teacher_config, teacher_checkpoint=teacher_checkpoint))
+    student_config.write_text(student_text(
+        tmp_path / 'data', teacher_config, teacher_checkpoint))
     work_dir = tmp_path / 'student'
     log = run('tools/train.py', str(student_config), '--work-dir',
               str(work_dir))

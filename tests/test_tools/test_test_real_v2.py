@@ -9,23 +9,11 @@ import torch
 import mmdeit
 from tests.helpers.image_folder import write_image_folder
 from tests.helpers.repo import DEIT_TINY_CONFIG, load_tool
+from tests.helpers.tiny_runner import evaluation_pipeline_text, model_text
 
 CLASSES = 3
-CONFIG = '''
-_base_ = ['{base}']
-model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=16, num_layers=1, num_heads=2,
-                  feedforward_channels=32),
-        img_size=16, patch_size=8),
-    head=dict(num_classes=3, in_channels=16))
-data_preprocessor = dict(num_classes=3)
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=16, edge='short'),
-    dict(type='CenterCrop', crop_size=16),
-    dict(type='PackInputs'),
-]
+CONFIG = "_base_ = ['{base}']\n" + model_text(CLASSES) + \
+    evaluation_pipeline_text(resize=16, interpolation=None) + '''
 test_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root='{val}',

@@ -13,7 +13,7 @@ from mmdeit.checkpoint import to_mmdeit
 from tests.helpers.image_folder import (read_runner_checkpoint,
                                         write_image_folder)
 from tests.helpers.repo import run_in_repo
-from tests.helpers.tiny_runner import user_config
+from tests.helpers.tiny_runner import NO_EVALUATION, user_config
 
 timm = pytest.importorskip('timm')
 
@@ -23,13 +23,7 @@ SETTINGS = '''
 optim_wrapper = dict(optimizer=dict(lr=0.0))
 param_scheduler = []
 train_cfg = dict(max_epochs=1)
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
-'''
+''' + NO_EVALUATION
 
 
 @pytest.fixture(scope='module')

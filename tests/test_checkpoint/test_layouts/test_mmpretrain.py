@@ -10,30 +10,31 @@ from tests.helpers.reference_models import (VARIANTS, mmdeit_model,
                                             save_mmpretrain, to_mmpretrain)
 
 
+def assert_mmpretrain_file_gives_timm_logits(name, reference, rename,
+                                             tmp_path):
+    """timm's weights renamed by ``rename`` are detected as MMPretrain's and,
+    saved as MMPretrain saves them, give timm's logits."""
+    state = rename(reference.model.state_dict())
+    assert detect_layout(state).name == 'mmpretrain'
+    path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
+    model = mmdeit_model(name, pretrained=path)
+    with torch.no_grad():
+        torch.testing.assert_close(model(reference.images), reference.logits,
+                                   rtol=0, atol=1e-4)
+
+
 @pytest.mark.parametrize('name', ['deit-tiny_pt-4xb256_in1k',
                                   'deit-tiny-distilled_pt-4xb256_in1k'])
 def test_mmpretrain_own_key_names_give_timm_logits(name, tmp_path,
                                                    timm_reference):
-    reference = timm_reference(name)
-    state = mmpretrain_literal(reference.model.state_dict())
-    assert detect_layout(state).name == 'mmpretrain'
-    path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
-    model = mmdeit_model(name, pretrained=path)
-    with torch.no_grad():
-        torch.testing.assert_close(model(reference.images), reference.logits,
-                                   rtol=0, atol=1e-4)
+    assert_mmpretrain_file_gives_timm_logits(
+        name, timm_reference(name), mmpretrain_literal, tmp_path)
 
 
 @pytest.mark.parametrize('name', list(VARIANTS))
 def test_mmpretrain_layout_gives_timm_logits(name, tmp_path, timm_reference):
-    reference = timm_reference(name)
-    state = to_mmpretrain(reference.model.state_dict())
-    assert detect_layout(state).name == 'mmpretrain'
-    path = save_mmpretrain(state, tmp_path / 'mmpretrain.pth')
-    model = mmdeit_model(name, pretrained=path)
-    with torch.no_grad():
-        torch.testing.assert_close(model(reference.images), reference.logits,
-                                   rtol=0, atol=1e-4)
+    assert_mmpretrain_file_gives_timm_logits(
+        name, timm_reference(name), to_mmpretrain, tmp_path)
 
 
 def test_final_norm_is_told_apart_from_layer_norms(timm_reference):

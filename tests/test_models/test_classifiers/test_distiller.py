@@ -22,6 +22,7 @@ from mmdeit.engine.hooks import DistillationRecordHook
 from mmdeit.models import DistilledImageClassifier, ImageClassifier
 from mmdeit.models.classifiers import distiller
 from mmdeit.structures import DataSample
+from tests.helpers.distilled_student import small_student
 
 CONFIGS = Path(__file__).parents[3] / 'configs'
 
@@ -39,13 +40,8 @@ TEACHER_MODEL = dict(
 
 def student_cfg(**kwargs) -> dict:
     cfg = dict(
-        backbone=dict(type='DistilledVisionTransformer',
-                      arch=dict(embed_dims=32, num_layers=1, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=16),
-        head=dict(type='DeiTClsHead', num_classes=NUM_CLASSES,
-                  in_channels=32,
-                  loss=dict(type='CrossEntropyLoss', label_smoothing=0.1)),
+        small_student(NUM_CLASSES, loss=dict(type='CrossEntropyLoss',
+                                             label_smoothing=0.1)),
         data_preprocessor=NORMALISE)
     cfg.update(kwargs)
     return cfg

@@ -15,6 +15,7 @@ import mmdeit
 from mmdeit.models import DistilledImageClassifier, Teacher
 from mmdeit.models.teachers.frozen import compute_dtype
 from mmdeit.structures import DataSample
+from tests.helpers.distilled_student import small_student
 
 NUM_CLASSES = 10
 NORMALISE = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -66,12 +67,7 @@ def _config(model: dict) -> Config:
 def student(teacher=None, preprocessor=NORMALISE, **kwargs):
     torch.manual_seed(1)
     model = DistilledImageClassifier(
-        backbone=dict(type='DistilledVisionTransformer',
-                      arch=dict(embed_dims=32, num_layers=1, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=16),
-        head=dict(type='DeiTClsHead', num_classes=NUM_CLASSES,
-                  in_channels=32),
+        **small_student(NUM_CLASSES),
         teacher=teacher,
         distillation=dict(type='hard' if teacher else 'none'),
         data_preprocessor=preprocessor, **kwargs)
