@@ -17,7 +17,8 @@ from mmdeit.engine.optimizers.param_groups import (merge_param_groups,
                                                  regroup_saved_state)
 from mmdeit.registry import PARAM_SCHEDULERS
 from mmdeit.utils import register_all_modules
-from tests.helpers.tiny_runner import small_deit_overrides
+from tests.helpers.tiny_runner import (build_runner, log_text,
+                                       small_deit_overrides, tiny_config)
 
 CONFIGS = Path(__file__).parents[2] / 'configs'
 SETTINGS = ('lr', 'weight_decay', 'eps', 'betas')
@@ -270,7 +271,6 @@ def test_a_state_whose_settings_changed_is_not_regrouped():
 def test_the_runner_resumes_a_per_parameter_checkpoint(tmp_path):
     """A run checkpointed with one param group per parameter resumes under
     the merged constructor and ends where the uninterrupted run ends."""
-    from tests.helpers.tiny_runner import build_runner, log_text, tiny_config
     old = dict(constructor='DefaultOptimWrapperConstructor')
     whole = build_runner(tiny_config(tmp_path / 'whole',
                                      optim_wrapper=old))
