@@ -24,11 +24,15 @@ def reference(qkv: torch.Tensor) -> torch.Tensor:
 def test_float32_is_sdpa_exactly():
     torch.manual_seed(0)
     qkv = torch.randn(2, 9, 3, 2, 8, requires_grad=True)
+    grad_out = torch.randn(2, 2, 9, 8)
     out = qkv_attention(qkv)
+    # training: the fused kernel, the gradient written in qkv's layout
+    assert out.grad_fn.name() == '_QkvGradientAttentionBackward'
     expected = reference(qkv)
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
-    grad = torch.autograd.grad(out.sum(), qkv)[0]
-    expected_grad = torch.autograd.grad(expected.sum(), qkv)[0]
+    (grad, ) = torch.autograd.grad(out, qkv, grad_out)
+    assert grad.is_contiguous()
+    (expected_grad, ) = torch.autograd.grad(expected, qkv, grad_out)
     torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
 
 
@@ -106,7 +110,7 @@ def test_bf16_training_step_equals_the_unfused_reference(monkeypatch):
 
     loss, grads = step()
     monkeypatch.setattr(
-        'mmdeit.models.utils.attention._bfloat16_cpu_training',
+        'mmdeit.models.utils.attention._cpu_training',
         lambda *args: False)
     expected_loss, expected_grads = step()
     torch.testing.assert_close(loss, expected_loss, rtol=2**-7, atol=0)
