@@ -7,19 +7,13 @@
 # resizes the position embedding of the patch grid bicubically. Evaluated at
 # 384 px, crop ratio 1.0.
 _base_ = [
-    '../_base_/models/deit3-base.py',
+    '../_base_/deit3_finetune_in1k.py',
     '../_base_/datasets/imagenet_bs64_deit3-ft_384.py',
-    '../_base_/schedules/imagenet_bs512_adamw_deit3-ft.py',
-    '../_base_/default_runtime.py',
 ]
 
 model = dict(
     backbone=dict(img_size=384, drop_path_rate=0.15),
-    head=dict(loss=dict(_delete_=True, type='CrossEntropyLoss',
-                        label_smoothing=0.1)),
-    train_cfg=dict(label_smoothing=0.1),
     init_cfg=dict(
-        type='Pretrained',
         checkpoint='work_dirs/deit3-base-p16_pt-8xb256_in1k-192px/'
         'epoch_800.pth'))
 train_dataloader = dict(batch_size=32)

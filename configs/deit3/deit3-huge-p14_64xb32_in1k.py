@@ -7,19 +7,14 @@
 # resizes the position embedding of the patch grid bicubically. Evaluated at
 # 224 px, crop ratio 1.0.
 _base_ = [
-    '../_base_/models/deit3-huge.py',
+    '../_base_/deit3_finetune_in1k.py',
     '../_base_/datasets/imagenet_bs64_deit3-ft_224.py',
-    '../_base_/schedules/imagenet_bs512_adamw_deit3-ft.py',
-    '../_base_/default_runtime.py',
 ]
 
 model = dict(
-    backbone=dict(img_size=224, drop_path_rate=0.55),
-    head=dict(loss=dict(_delete_=True, type='CrossEntropyLoss',
-                        label_smoothing=0.1)),
-    train_cfg=dict(label_smoothing=0.1),
+    backbone=dict(arch='deit3-huge', patch_size=14, drop_path_rate=0.55),
+    head=dict(in_channels=1280),
     init_cfg=dict(
-        type='Pretrained',
         checkpoint='work_dirs/deit3-huge-p14_pt-32xb64_in1k-154px/'
         'epoch_800.pth'))
 train_dataloader = dict(batch_size=32)

@@ -1,27 +1,17 @@
 # DeiT III-medium fine-tuned at 224 px for 20 epochs from its 192 px pre-
 # training (deit3-medium-p16_pt-8xb256_in1k-192px.py, 800 epochs), with the
 # official README_revenge command of DeiT III-base (none is given for this
-# size): AdamW lr 1e-5, weight decay 0.1, RandAugment, Mixup/CutMix with
-# label smoothing 0.1 and cross-entropy, stochastic depth 0.2; 8 GPUs x 64
-# images (512) officially, 64 per device here. Named as MMPretrain names this
-# model. Loading the 192 px weights resizes the position embedding of the
-# patch grid bicubically. Evaluated at 224 px, crop ratio 1.0.
-_base_ = [
-    '../_base_/models/deit3-medium.py',
-    '../_base_/datasets/imagenet_bs64_deit3-ft_224.py',
-    '../_base_/schedules/imagenet_bs512_adamw_deit3-ft.py',
-    '../_base_/default_runtime.py',
-]
+# size), i.e. deit3-base-p16_64xb64_in1k.py at this width: AdamW lr 1e-5,
+# weight decay 0.1, RandAugment, Mixup/CutMix with label smoothing 0.1 and
+# cross-entropy, stochastic depth 0.2; 8 GPUs x 64 images (512) officially,
+# 64 per device here. Named as MMPretrain names this model. Loading the 192
+# px weights resizes the position embedding of the patch grid bicubically.
+# Evaluated at 224 px, crop ratio 1.0.
+_base_ = ['./deit3-base-p16_64xb64_in1k.py']
 
 model = dict(
-    backbone=dict(img_size=224, drop_path_rate=0.2),
-    head=dict(loss=dict(_delete_=True, type='CrossEntropyLoss',
-                        label_smoothing=0.1)),
-    train_cfg=dict(label_smoothing=0.1),
+    backbone=dict(arch='deit3-medium'),
+    head=dict(in_channels=512),
     init_cfg=dict(
-        type='Pretrained',
         checkpoint='work_dirs/deit3-medium-p16_pt-8xb256_in1k-192px/'
         'epoch_800.pth'))
-train_dataloader = dict(batch_size=64)
-val_dataloader = dict(batch_size=64)
-test_dataloader = val_dataloader

@@ -6,18 +6,12 @@
 # the 224 px weights resizes the position embedding of the patch grid
 # bicubically. Evaluated at 384 px, crop ratio 1.0.
 _base_ = [
-    '../_base_/models/deit3-small.py',
+    '../_base_/deit3_finetune_in1k.py',
     '../_base_/datasets/imagenet_bs64_deit3-ft_384.py',
-    '../_base_/schedules/imagenet_bs512_adamw_deit3-ft.py',
-    '../_base_/default_runtime.py',
 ]
 
 model = dict(
-    backbone=dict(img_size=384, drop_path_rate=0.0),
-    head=dict(loss=dict(_delete_=True, type='CrossEntropyLoss',
-                        label_smoothing=0.1)),
-    train_cfg=dict(label_smoothing=0.1),
-    init_cfg=dict(
-        type='Pretrained',
-        checkpoint='https://dl.fbaipublicfiles.com/deit/'
-        'deit_3_small_224_1k.pth'))
+    backbone=dict(arch='deit3-small', img_size=384, drop_path_rate=0.0),
+    head=dict(in_channels=384),
+    init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/deit/'
+                  'deit_3_small_224_1k.pth'))

@@ -1,25 +1,18 @@
-# ImageNet-1k as DeiT III fine-tunes (the official 20-epoch commands):
-# RandomResizedCrop (bicubic, antialiased) and flip, RandAugment
-# rand-m9-mstd0.5-inc1, no random erasing, no repeated augmentation.
-# Evaluation at crop ratio 1.0: the short side resized to 224, the centre
-# 224 x 224 cropped.
+# ImageNet-1k as DeiT III fine-tunes (the official 20-epoch commands): DeiT's
+# augmentation (./imagenet_bs64_deit_224.py: RandomResizedCrop, bicubic and
+# antialiased, flip, RandAugment rand-m9-mstd0.5-inc1) without random
+# erasing, no repeated augmentation. Evaluation at crop ratio 1.0: the short
+# side resized to 224, the centre 224 x 224 cropped.
 _base_ = ['./imagenet_bs64_deit_224.py']
 img_size = 224
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=img_size, interpolation='bicubic',
-         backend='torch'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandAugment', policies='rand-m9-mstd0.5-inc1'),
-    dict(type='PackInputs'),
+    step for step in _base_.train_pipeline if step['type'] != 'RandomErasing'
 ]
+# crop ratio 1.0: the short side resized to the crop size
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=img_size, edge='short',
-         interpolation='bicubic', backend='torch'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='PackInputs'),
+    dict(step, scale=img_size) if step['type'] == 'ResizeEdge' else step
+    for step in _base_.test_pipeline
 ]
 
 train_dataloader = dict(

@@ -16,12 +16,10 @@ train_pipeline = [
     dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3),
     dict(type='PackInputs'),
 ]
+# crop ratio 1.0 (./imagenet_bs64_deit3-ft_224.py's evaluation)
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=img_size, edge='short',
-         interpolation='bicubic', backend='torch'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='PackInputs'),
+    dict(step, scale=img_size) if step['type'] == 'ResizeEdge' else step
+    for step in _base_.test_pipeline
 ]
 
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -5,9 +5,11 @@
 # epochs from 1e-6, then a cosine to 1e-5 over 300 epochs, both updated
 # every iteration.
 # The lr is stated for a total batch of 512 and follows the run's total
-# batch (auto_scale_lr at the end of this file).
+# batch (auto_scale_lr at the end of this file). The lr curve and the loops:
+# ./warmup_cosine_deit.py.
+_base_ = ['./warmup_cosine_deit.py']
+
 base_lr = 5e-4
-max_epochs = 300
 
 optim_wrapper = dict(
     # one param group per distinct setting (here two: with and without
@@ -31,28 +33,6 @@ optim_wrapper = dict(
         }),
     # DeiT trains without clipping; to clip, e.g. clip_grad=dict(max_norm=5.0)
 )
-
-# timm's CosineLRScheduler as DeiT configures it (warm-up not a prefix: after
-# warm-up the cosine is at cos(pi * 5 / 300), not at its start). The official
-# code steps it once per epoch; here it is evaluated at fractional epochs, so
-# it equals timm's values at each epoch start and moves smoothly in between.
-param_scheduler = [
-    dict(
-        type='WarmupCosineLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        warmup_length=5,
-        warmup_start_lr=1e-6,
-        by_epoch=True,
-        # explicit, so that a run stopped early (train_cfg.max_epochs) and
-        # resumed with more epochs keeps following the same curve
-        end=max_epochs,
-        convert_to_iter_based=True),
-]
-
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 
 # As the official main.py always does: lr = base_lr x total batch / 512,
 # the total batch being processes x train_dataloader.batch_size (x

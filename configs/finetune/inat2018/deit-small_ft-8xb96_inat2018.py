@@ -1,22 +1,17 @@
 # DeiT-small fine-tuned on iNaturalist 2018 at 224 px from the released
-# ImageNet-1k weights: the backbone is loaded from the checkpoint, the
-# 8142-class head is new. The recipe and where each value comes from:
+# ImageNet-1k weights (../../_base_/finetune_deit-small.py), with a new
+# 8142-class head. The recipe and where each value comes from:
 # configs/_base_/schedules/adamw_bs768_360e_inat.py.
 _base_ = [
-    '../../_base_/models/deit-small.py',
+    '../../_base_/finetune_deit-small.py',
     '../../_base_/datasets/inat2018_bs96_deit_224.py',
     '../../_base_/schedules/adamw_bs768_360e_inat.py',
-    '../../_base_/default_runtime.py',
-    '../../_base_/models/in1k_weights.py',
 ]
 
-model = dict(
-    backbone=dict(
-        _base_.in1k_weights.deit_small.backbone,
-        # stochastic depth 0.1, as the authors fine-tuned on iNaturalist
-        # (facebookresearch/deit issue #105)
-        drop_path_rate=0.1),
-    head=dict(num_classes=8142))
+# stochastic depth 0.1, as the authors fine-tuned on iNaturalist
+# (facebookresearch/deit issue #105)
+model = dict(backbone=dict(drop_path_rate=0.1),
+             head=dict(num_classes=8142))
 # The teacher fine-tuned on iNaturalist 2018
 # (regnety-16gf_ft-8xb96_inat2018.py), from which the distilled students
 # (deit-*-distilled_ft-*.py) learn
