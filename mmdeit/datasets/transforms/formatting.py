@@ -52,8 +52,12 @@ class PackInputs(BaseTransform):
         sample = DataSample()
         if 'gt_label' in results:
             sample.set_gt_label(results['gt_label'])
-        sample.set_metainfo(
-            {k: results[k] for k in self.meta_keys if k in results})
+        # set_field, not set_metainfo, whose deep copy costs a sixth of
+        # the packing: ``results`` is the sample's own (the dataset hands
+        # out copies of its data info) and is dropped after packing
+        for key in self.meta_keys:
+            if key in results:
+                sample.set_field(results[key], key, field_type='metainfo')
         return dict(inputs=self.format_image(results['img']),
                     data_samples=sample)
 

@@ -90,10 +90,11 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
         backend, an EXIF orientation to apply, or a file simplejpeg
         refuses."""
         if (simplejpeg is None or self.imdecode_backend != 'cv2'
-                or data[:2] != b'\xff\xd8'
+                or data[:2] != _SOI
                 or self.color_type not in _SIMPLEJPEG_COLOR_TYPES):
             return None
-        if self.color_type == 'color' and exif_orientation(data) != 1:
+        if self.color_type == 'color' and has_exif(data) \
+                and exif_orientation(data) != 1:
             return None
         try:
             return simplejpeg.decode_jpeg(data, 'BGR')
@@ -103,7 +104,29 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
 
 # ``color_type`` values whose cv2 result simplejpeg reproduces.
 _SIMPLEJPEG_COLOR_TYPES = ('color', 'color_ignore_orientation')
+# JPEG markers (start of image, start of scan, APP1), EXIF's identifier
+_SOI = b'\xff\xd8'
+_SOS, _APP1 = 0xda, 0xe1
+_EXIF_ID = b'Exif\x00\x00'
 _EXIF_ORIENTATION = 0x0112
+
+
+def has_exif(data: bytes) -> bool:
+    """Whether a JPEG may hold EXIF data: False only where its segments up
+    to the start of scan were all read and none is an APP1 EXIF block
+    (a few bytes a segment, where Pillow parses the whole header)."""
+    pos = len(_SOI)
+    while pos + 4 <= len(data) and data[pos] == 0xff:
+        marker = data[pos + 1]
+        if marker == 0xff:  # fill byte
+            pos += 1
+            continue
+        if marker == _SOS:
+            return False
+        if marker == _APP1 and data[pos + 4:pos + 10] == _EXIF_ID:
+            return True
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], 'big')
+    return True
 
 
 def exif_orientation(data: bytes) -> Optional[int]:

@@ -143,6 +143,26 @@ def test_files_simplejpeg_does_not_reproduce_go_to_cv2(tmp_path,
     assert len(calls) == 2
 
 
+def test_has_exif_reads_the_segments_before_the_scan(tmp_path):
+    from mmdeit.datasets.transforms.loading import has_exif
+    photo = make_photo(40, 60)
+    plain = cv2.imencode('.jpg', photo)[1].tobytes()  # JFIF APP0 only
+    assert not has_exif(plain)
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    tagged = _save_with_pil(tmp_path / 'tagged.jpg', photo,
+                            exif=exif.tobytes())
+    tagged = open(tagged, 'rb').read()
+    assert has_exif(tagged)
+    # EXIF behind an ICC profile (APP2) and the tables is still found
+    app2 = b'\xff\xe2' + (18).to_bytes(2, 'big') + b'ICC_PROFILE\x00' + \
+        bytes(4)
+    assert has_exif(plain[:2] + app2 + tagged[2:])
+    # a header that cannot be walked is not declared free of EXIF
+    assert has_exif(plain[:2] + b'\x00' + plain[3:])
+    assert has_exif(plain[:30])
+
+
 def test_train_pipeline(jpeg):
     with DefaultScope.overwrite_default_scope('mmdeit'):
         pipeline = Compose(TRAIN_PIPELINE)
