@@ -143,6 +143,18 @@ def test_files_simplejpeg_does_not_reproduce_go_to_cv2(tmp_path,
     assert len(calls) == 2
 
 
+def test_without_simplejpeg_cv2_decodes(tmp_path, monkeypatch):
+    """simplejpeg is a dependency, but the offline GPU check may lack it."""
+    from mmdeit.datasets.transforms import loading
+    monkeypatch.setattr(loading, 'simplejpeg', None)
+    calls = _count_calls(monkeypatch, loading.mmcv, 'imfrombytes')
+    path = next(_jpeg_variants(tmp_path))
+    img = TRANSFORMS.build(dict(type='LoadImageFromFile'))(
+        dict(img_path=path))['img']
+    np.testing.assert_array_equal(img, cv2.imread(path))
+    assert len(calls) == 1
+
+
 def test_has_exif_reads_the_segments_before_the_scan(tmp_path):
     from mmdeit.datasets.transforms.loading import has_exif
     photo = make_photo(40, 60)
